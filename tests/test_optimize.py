@@ -1,0 +1,135 @@
+"""The optimisation loop: both optimisers, interruption, NaN, and stylize on real VGG19."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import nst_helpers as nst
+
+TARGET = np.random.default_rng(5).random((1, 8, 8, 3)).astype(np.float32)
+
+
+def quadratic(image):
+    return {"total": tf.reduce_sum(tf.square(image - TARGET))}
+
+
+@pytest.mark.parametrize("optimizer, steps", [("adam", 150), ("lbfgs", 30)])
+def test_both_optimizers_reach_a_known_minimum(optimizer, steps):
+    start = np.full((1, 8, 8, 3), 0.5, np.float32)
+    result = nst.optimize_image(quadratic, start, steps=steps, optimizer=optimizer,
+                                learning_rate=0.05, progress=False)
+    assert result.stop_reason == "finished"
+    assert result.history["total"][-1] < 0.01 * result.history["total"][0]
+    np.testing.assert_allclose(result.image.numpy(), TARGET, atol=0.05)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_pixels_stay_in_unit_range(optimizer):
+    def pull_outside(image):  # the minimum lies at -1 and 2, outside [0, 1]
+        return {"total": tf.reduce_sum(tf.square(image[..., :1] + 1))
+                + tf.reduce_sum(tf.square(image[..., 1:] - 2))}
+
+    result = nst.optimize_image(pull_outside, np.full((1, 4, 4, 3), 0.5, np.float32), steps=60,
+                                optimizer=optimizer, learning_rate=0.1, progress=False)
+    image = result.image.numpy()
+    assert image.min() >= 0 and image.max() <= 1
+    np.testing.assert_allclose(image[..., 0], 0, atol=0.02)
+    np.testing.assert_allclose(image[..., 1:], 1, atol=0.02)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_ctrl_c_keeps_the_best_image_so_far(optimizer):
+    def interrupt(step, image, costs):
+        if step == 5:
+            raise KeyboardInterrupt
+
+    def quartic(image):  # slow to converge, so both optimisers are still running at step 5
+        return {"total": tf.reduce_sum((image - TARGET) ** 4)}
+
+    start = np.full((1, 8, 8, 3), 0.5, np.float32)
+    result = nst.optimize_image(quartic, start, steps=100, optimizer=optimizer,
+                                progress=False, callback=interrupt, callback_every=1)
+    assert result.stop_reason == "interrupted" and len(result.history["total"]) == 5
+    best = float(quartic(result.image)["total"])
+    assert best == pytest.approx(min(result.history["total"]), rel=1e-5)
+    assert best < result.history["total"][0]
+
+
+def test_nan_stops_with_a_message_and_keeps_the_last_good_image(capsys):
+    def log_cost(image):  # Adam drives pixels to 0, where log becomes -inf
+        return {"total": tf.reduce_sum(tf.math.log(image))}
+
+    start = np.full((1, 4, 4, 3), 0.5, np.float32)
+    result = nst.optimize_image(log_cost, start, steps=100, optimizer="adam", learning_rate=0.2,
+                                progress=False)
+    assert "the cost became -inf" in result.stop_reason
+    assert "Stopped:" in capsys.readouterr().out
+    assert np.all(np.isfinite(result.history["total"]))
+    assert np.isfinite(float(log_cost(result.image)["total"]))
+
+
+def test_bad_arguments_are_refused():
+    start = np.zeros((1, 4, 4, 3), np.float32)
+    with pytest.raises(ValueError, match="optimizer must be"):
+        nst.optimize_image(quadratic, start, steps=3, optimizer="sgd")
+    with pytest.raises(ValueError, match="NaN"):
+        nst.optimize_image(quadratic, start * np.nan, steps=3)
+
+
+def test_noisy_content_init_is_reproducible_and_bounded(content_image):
+    first = nst.initial_image(content_image, "noisy-content", noise=0.25, seed=1)
+    again = nst.initial_image(content_image, "noisy-content", noise=0.25, seed=1)
+    np.testing.assert_array_equal(first, again)
+    difference = (first - content_image).numpy()
+    assert np.abs(difference).max() <= 0.25 + 1e-6 and np.abs(difference).mean() > 0.05
+    assert first.numpy().min() >= 0 and first.numpy().max() <= 1
+
+
+def test_stylize_lowers_the_cost_and_records_everything(vgg, content_image, style_image):
+    result = nst.stylize(content_image, style_image, steps=8, weights="quantized", progress=False)
+    history = result.history
+    assert result.stop_reason == "finished"
+    assert result.image.shape == content_image.shape
+    assert min(history["total"]) < 0.5 * history["total"][0]
+    assert set(history) >= {"step", "seconds", "total", "content", "style", "tv"}
+    assert result.settings["weights_source"] == vgg.weights_source
+    total = nst.total_cost(history["content"][0], history["style"][0], 10, 40)
+    assert history["total"][0] == pytest.approx(total, rel=1e-5)
+
+
+def test_stylize_style_cost_matches_the_taught_function(vgg, content_image):
+    # A style image of the same size: the precomputed targets must give the seeds' formula.
+    style = tf.image.flip_left_right(content_image)[..., ::-1]
+    result = nst.stylize(content_image, style, steps=1, init="content", alpha=0,
+                         weights="quantized", progress=False)
+    extractor = nst.make_feature_extractor([name for name, _ in nst.STYLE_LAYERS], "quantized")
+    expected = nst.compute_style_cost(extractor(style), extractor(content_image))
+    assert result.history["style"][0] == pytest.approx(float(expected), rel=1e-3)
+
+
+def test_stylize_blends_several_styles(content_image, style_image):
+    with pytest.raises(ValueError, match="style_blend needs 2"):
+        nst.stylize(content_image, [style_image, content_image], style_blend=[1.0], steps=1)
+    result = nst.stylize(content_image, [style_image, content_image], style_blend=[3, 1],
+                         steps=2, weights="quantized", progress=False)
+    assert result.settings["style_blend"] == [0.75, 0.25]
+
+
+def test_stylize_refuses_nan_input(content_image, style_image):
+    with pytest.raises(ValueError, match="the style image holds NaN"):
+        nst.stylize(content_image, style_image * np.nan, steps=1)
+
+
+def test_save_artwork_writes_image_and_metadata(content_image, style_image, tmp_path):
+    result = nst.stylize(content_image, style_image, steps=2, weights="quantized",
+                         progress=False)
+    image_path, json_path = nst.save_artwork(result, tmp_path / "art.jpg", content="c.jpg")
+    metadata = json.loads(json_path.read_text())
+    assert image_path.exists() and metadata["content"] == "c.jpg"
+    assert metadata["seed"] == 1 and "quantised" in metadata["weights_source"]
+    assert {"tensorflow", "numpy"} <= set(metadata["versions"])
+    assert metadata["wall_seconds"] >= 0
+    with pytest.raises(FileExistsError):
+        nst.save_artwork(result, tmp_path / "art.jpg")
