@@ -182,7 +182,7 @@ def _as_hwc_array(image):
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.ndim != 3 or array.shape[-1] != 3:
-        raise ValueError(f"expected an image of shape (1, H, W, 3) or (H, W, 3), got {array.shape}")
+        raise ValueError(f"expected an image of shape (1, H, W, 3) or (H, W, 3): {array.shape}")
     return array
 
 
@@ -234,7 +234,7 @@ def show_images(images, titles=None, size=4.0):
     images = list(images)
     titles = list(titles) if titles is not None else [""] * len(images)
     figure, axes = plt.subplots(1, len(images), figsize=(size * len(images), size), squeeze=False)
-    for axis, image, title in zip(axes[0], images, titles):
+    for axis, image, title in zip(axes[0], images, titles, strict=True):
         axis.imshow(np.clip(_as_hwc_array(image), 0.0, 1.0))
         axis.set_title(title)
         axis.axis("off")
@@ -343,7 +343,8 @@ def _build_vgg19(source):
     try:
         model = keras.applications.VGG19(include_top=False, weights=source)
     except Exception as error:
-        raise WeightsError(f"{source}: not a VGG19 (include_top=False) weights file: {error}")
+        message = f"{source}: not a VGG19 (include_top=False) weights file: {error}"
+        raise WeightsError(message) from None
     return model, f"from {source}"
 
 
@@ -424,7 +425,8 @@ def read_quantized_vgg19(path):
         with open(path, "rb") as file:
             tensors = _read_torch_legacy_file(file)
     except (pickle.UnpicklingError, EOFError, ValueError, struct.error) as error:
-        raise WeightsError(f"{path}: not a usable weights file ({error}). {WEIGHTS_FIX}")
+        message = f"{path}: not a usable weights file ({error}). {WEIGHTS_FIX}"
+        raise WeightsError(message) from None
     weights = {}
     for name in VGG19_CONV_LAYERS:
         indices, table = tensors[f"{name}_W_q"], tensors[f"{name}_W_table"]
@@ -643,6 +645,18 @@ def layer_style_cost_from_target(target, a_G):
 # ---------------------------------------------------------------------------------------
 
 
+# Defaults of stylize and the command line: a good picture on a 2-core laptop CPU in about
+# two minutes (benchmarks/speed.py). alpha and beta are discussed in notebook 04: the seeds'
+# 10 and 40 were tuned for VGG19 fed pixels in [0, 1]; we feed the 0-255 inputs it was
+# trained on, which multiplies the style cost (4th power of activations) by about 255^2
+# more than the content cost (2nd power).
+DEFAULT_SIZE = 320
+DEFAULT_STEPS = 200
+DEFAULT_ALPHA = 10.0
+DEFAULT_BETA = 0.04
+DEFAULT_TV_WEIGHT = 0.0
+
+
 def total_cost(J_content, J_style, alpha=10, beta=40):
     """J(G) = alpha * J_content(C, G) + beta * J_style(S, G). Taught in notebook 04."""
     return alpha * J_content + beta * J_style
@@ -823,10 +837,11 @@ def initial_image(content, init="noisy-content", noise=0.25, seed=1):
     raise ValueError(f"init must be 'noisy-content', 'content' or 'noise', not {init!r}")
 
 
-def stylize(content, style, *, alpha=10, beta=40, tv_weight=0.0, content_layer=CONTENT_LAYER,
-            style_layers=STYLE_LAYERS, style_blend=None, init="noisy-content", noise=0.25,
-            optimizer="lbfgs", steps=200, learning_rate=0.02, seed=1, weights="auto",
-            progress=True, callback=None, callback_every=0):
+def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
+            tv_weight=DEFAULT_TV_WEIGHT, content_layer=CONTENT_LAYER, style_layers=STYLE_LAYERS,
+            style_blend=None, init="noisy-content", noise=0.25, optimizer="lbfgs",
+            steps=DEFAULT_STEPS, learning_rate=0.02, seed=1, weights="auto", progress=True,
+            callback=None, callback_every=0):
     """Neural style transfer: the image G that minimises
     alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
 
@@ -839,11 +854,14 @@ def stylize(content, style, *, alpha=10, beta=40, tv_weight=0.0, content_layer=C
     without breaking calls. Returns an OptimizationResult. Taught in notebook 04.
     """
     content = tf.convert_to_tensor(content, tf.float32)
-    styles = [tf.convert_to_tensor(s, tf.float32) for s in (style if isinstance(style, (list, tuple)) else [style])]
+    styles = style if isinstance(style, (list, tuple)) else [] if style is None else [style]
+    styles = [tf.convert_to_tensor(image, tf.float32) for image in styles]
+    if beta and not styles:
+        raise ValueError("a style image is needed when beta is not 0")
     for name, image in [("content", content)] + [("style", s) for s in styles]:
         if not bool(tf.reduce_all(tf.math.is_finite(image))):
             raise ValueError(f"the {name} image holds NaN or infinite values")
-    blend = _normalized_blend(style_blend, len(styles))
+    blend = _normalized_blend(style_blend, len(styles)) if styles else []
     used_style_layers = [(name, w) for name, w in style_layers if w and beta]
     layers = ([content_layer] if alpha else []) + [name for name, _ in used_style_layers]
     if not layers:
@@ -855,7 +873,9 @@ def stylize(content, style, *, alpha=10, beta=40, tv_weight=0.0, content_layer=C
 
     def loss_fn(image):
         features = extractor(image)
-        J_content = compute_content_cost(content_target, features[content_layer]) if alpha else 0.0
+        J_content = tf.constant(0.0)
+        if alpha:
+            J_content = compute_content_cost(content_target, features[content_layer])
         J_style = tf.constant(0.0)
         for name, weight in used_style_layers:
             J_style += weight * layer_style_cost_from_target(style_targets[name], features[name])
@@ -888,7 +908,7 @@ def _normalized_blend(style_blend, count):
 
 def _blended_style_targets(extractor, styles, blend, style_layers):
     targets = {name: 0.0 for name, _ in style_layers}
-    for image, share in zip(styles, blend):
+    for image, share in zip(styles, blend, strict=True):
         features = extractor(image)
         for name in targets:
             targets[name] += share * style_target(features[name])
@@ -926,6 +946,366 @@ def save_artwork(result, path, overwrite=False, **facts):
     }
     _write_atomically(metadata_path, (json.dumps(metadata, indent=2) + "\n").encode())
     return path, metadata_path
+
+
+def reconstruct_content(content, layer, **options):
+    """Gatys et al. Fig. 1 (top): start from noise and match only the content at `layer`.
+
+    What survives shows what the layer keeps. Options go to stylize. Taught in notebook 02.
+    """
+    options = {"init": "noise", **options}
+    return stylize(content, None, alpha=1.0, beta=0.0, content_layer=layer, **options)
+
+
+def synthesize_texture(style, style_layers, **options):
+    """Gatys et al. Fig. 1 (bottom): start from noise and match only the Gram matrices.
+
+    The result has the style image's size and no content at all. Taught in notebook 03.
+    """
+    options = {"init": "noise", **options}
+    return stylize(style, style, alpha=0.0, beta=1.0, style_layers=style_layers, **options)
+
+
+# ---------------------------------------------------------------------------------------
+# 8. Figures
+# ---------------------------------------------------------------------------------------
+
+
+def plot_losses(histories, x="step", terms=("total",), ax=None):
+    """Plot costs against "step" or "seconds" on a log scale, one line per history.
+
+    histories: {label: OptimizationResult or history dict}. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for label, history in histories.items():
+        history = getattr(history, "history", history)
+        for term in terms:
+            name = label if len(terms) == 1 else f"{label}: {term}"
+            ax.plot(history[x], history[term], label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("wall time (s)" if x == "seconds" else "cost evaluations")
+    ax.set_ylabel("cost")
+    ax.legend()
+    return ax
+
+
+def show_feature_maps(activation, channels=8, title="", size=1.6):
+    """The first `channels` feature maps of one activation (1, n_H, n_W, n_C), in a row."""
+    import matplotlib.pyplot as plt
+
+    maps = np.asarray(activation)[0]
+    figure, axes = plt.subplots(1, channels, figsize=(size * channels, size * 1.1))
+    for index, axis in enumerate(axes):
+        axis.imshow(maps[..., index], cmap="viridis")
+        axis.set_title(f"ch {index}", fontsize=8)
+        axis.axis("off")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def show_gram_matrix(gram, title="", ax=None):
+    """A Gram matrix as a heat map (channels x channels)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    image = ax.imshow(np.asarray(gram), cmap="magma")
+    ax.set_title(title)
+    ax.set_xlabel("channel j")
+    ax.set_ylabel("channel i")
+    plt.colorbar(image, ax=ax, fraction=0.046)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------
+# 9. Exercise checks: run the learner's function against the reference, explain mistakes
+# ---------------------------------------------------------------------------------------
+
+CHECK_RTOL = 1e-4  # float32 sums over thousands of terms differ from the reference by ~1e-6
+
+
+def count_conv_params(kernel_size, channels_in, channels_out):
+    """Weights and biases of a convolution: k * k * c_in * c_out + c_out. Notebook 01."""
+    return kernel_size * kernel_size * channels_in * channels_out + channels_out
+
+
+def _activation_cases(count=2, seed=0):
+    """Pairs of activations (1, n_H, n_W, n_C): non-square, n_C unlike the other sides, so
+    a mixed-up reshape or transpose shows; plus hand-made ones."""
+    rng = np.random.default_rng(seed)
+    shapes = [(3, 5, 4), (6, 2, 7), (4, 4, 1)][:count] + [(2, 3, 6)]
+    cases = []
+    for n_H, n_W, n_C in shapes:
+        first = rng.normal(size=(1, n_H, n_W, n_C)).astype(np.float32)
+        second = rng.normal(size=(1, n_H, n_W, n_C)).astype(np.float32)
+        cases.append((f"random activations of shape {(1, n_H, n_W, n_C)}", (first, second)))
+    ones = np.ones((1, 2, 3, 2), np.float32)
+    cases.append(("all ones against all zeros, shape (1, 2, 3, 2)", (ones, 0 * ones)))
+    cases.append(("an activation against itself (cost 0)", (cases[0][1][0], cases[0][1][0])))
+    return cases
+
+
+def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL):
+    """Compare learner and reference on every case, eagerly and inside tf.function.
+
+    mistakes: [(wrong implementation, hint)], tried in order when a value is wrong, so the
+    message names the likely error. Raises AssertionError; prints one line on success.
+    """
+    graph_learner = tf.function(learner)
+    for description, args in cases:
+        expected = np.asarray(reference(*args))
+        for mode, function in (("", learner), (" inside tf.function", graph_learner)):
+            got = _call_learner(name, function, args, description + mode)
+            _compare(name, got, expected, args, description + mode, mistakes, rtol)
+    print(f"{name}: OK ({len(cases)} cases, eager and tf.function, rtol={rtol:g})")
+
+
+def _call_learner(name, function, args, description):
+    try:
+        return function(*args)
+    except NotImplementedError:
+        raise AssertionError(
+            f"{name} is not written yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except Exception as error:
+        hint = ""
+        if "tf.function" in description:
+            hint = (" Hint: use TensorFlow operations only (tf.reduce_sum, tf.matmul, "
+                    "tf.reshape, ...); NumPy calls and .numpy() do not work inside tf.function.")
+        raise AssertionError(
+            f"{name} raised {type(error).__name__} on {description}: {error}.{hint}"
+        ) from None
+
+
+def _compare(name, got, expected, args, description, mistakes, rtol):
+    if not isinstance(got, tf.Tensor):
+        raise AssertionError(
+            f"{name} returned a {type(got).__name__}, not a tf.Tensor, on {description}. "
+            "Hint: compute with TensorFlow operations (tf.reduce_sum, not np.sum or sum)."
+        )
+    got = got.numpy()
+    if got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=1e-6):
+        return
+    for mistake, hint in mistakes:
+        wrong = np.asarray(mistake(*args))
+        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol, atol=1e-6):
+            raise AssertionError(f"{name} is wrong on {description}. Hint: {hint}")
+    if got.shape != expected.shape:
+        raise AssertionError(
+            f"{name} returned shape {got.shape}, expected {expected.shape}, on {description}."
+        )
+    message = f"{name} is wrong on {description}: expected {expected}, got {got}."
+    ratio = got / np.where(expected == 0, np.nan, expected)
+    if expected.size and np.all(np.isfinite(ratio)) and np.allclose(ratio, ratio.flat[0]):
+        message += (f" Hint: yours is {ratio.flat[0]:.4g} times the reference: "
+                    "check the normalisation constant.")
+    raise AssertionError(message)
+
+
+def _dims(a):
+    return tuple(float(d) for d in np.shape(a)[1:])
+
+
+def _wrong_unroll(a):  # reshape straight to (n_C, n_H * n_W): channels get mixed
+    return np.reshape(np.asarray(a), (np.shape(a)[-1], -1))
+
+
+def _sum_squares(x):
+    return np.sum(np.square(np.asarray(x, np.float64)))
+
+
+def check_compute_content_cost(fn):
+    """Check a learner's compute_content_cost(a_C, a_G). Notebook 02."""
+    def four_n(a):
+        n_H, n_W, n_C = _dims(a)
+        return 4 * n_H * n_W * n_C
+
+    mistakes = [
+        (lambda a_C, a_G: _sum_squares(a_C - a_G) / (four_n(a_G) / 4),
+         "you divided by n_H n_W n_C (or took a mean): the seeds divide by 4 n_H n_W n_C."),
+        (lambda a_C, a_G: _sum_squares(a_C - a_G),
+         "divide the sum of squares by 4 n_H n_W n_C."),
+        (lambda a_C, a_G: np.sum(np.abs(np.asarray(a_C) - a_G)) / four_n(a_G),
+         "square the differences (you summed their absolute values)."),
+        (lambda a_C, a_G: np.sum(np.asarray(a_C) - a_G) / four_n(a_G),
+         "square the differences before summing them."),
+        (lambda a_C, a_G: np.sqrt(_sum_squares(a_C - a_G)) / four_n(a_G),
+         "the cost uses the squared norm: no square root."),
+        (lambda a_C, a_G: _sum_squares(a_C - a_G) / (2 * four_n(a_G) / 4),
+         "the constant is 1 / (4 n_H n_W n_C), not 1 / (2 ...)."),
+    ]
+    _run_check("compute_content_cost", fn, compute_content_cost, _activation_cases(), mistakes)
+
+
+def _unrolled_cases():
+    rng = np.random.default_rng(1)
+    cases = [(f"a random A of shape {shape}", (rng.normal(size=shape).astype(np.float32),))
+             for shape in [(3, 7), (5, 2), (1, 4)]]
+    cases.append(("A = [[1, 2, 3], [0, 1, -1]]", (np.array([[1, 2, 3], [0, 1, -1]], np.float32),)))
+    return cases
+
+
+def check_gram_matrix(fn):
+    """Check a learner's gram_matrix(A), A of shape (n_C, n_H * n_W). Notebook 03."""
+    mistakes = [
+        (lambda A: np.asarray(A).T @ A,
+         "G = A A^T has shape (n_C, n_C): you computed A^T A (positions x positions)."),
+        (lambda A: np.asarray(A) * A,
+         "use a matrix product (tf.matmul), not an element-wise product (*)."),
+        (lambda A: np.asarray(A) @ A.T / np.shape(A)[1],
+         "the Gram matrix is unnormalised: do not divide by the number of positions."),
+    ]
+    _run_check("gram_matrix", fn, gram_matrix, _unrolled_cases(), mistakes)
+
+
+def _numpy_layer_style_cost(a_S, a_G, unroll_fn, gram_fn, denominator):
+    G_S, G_G = gram_fn(unroll_fn(a_S)), gram_fn(unroll_fn(a_G))
+    return _sum_squares(G_S - G_G) / denominator(*_dims(a_G))
+
+
+def check_compute_layer_style_cost(fn):
+    """Check a learner's compute_layer_style_cost(a_S, a_G). Notebook 03."""
+    def right_unroll(a):
+        return np.asarray(a).reshape(-1, np.shape(a)[-1]).T
+
+    def gram(A):
+        return A.astype(np.float64) @ A.T
+
+    def seeds(n_H, n_W, n_C):
+        return 4 * n_C**2 * (n_H * n_W) ** 2
+
+    def variant(unroll_fn=right_unroll, gram_fn=gram, denominator=seeds):
+        return lambda a_S, a_G: _numpy_layer_style_cost(a_S, a_G, unroll_fn, gram_fn, denominator)
+
+    mistakes = [
+        (variant(unroll_fn=_wrong_unroll),
+         "channels got mixed: reshape to (n_H * n_W, n_C) first, then transpose to "
+         "(n_C, n_H * n_W); reshaping straight to (n_C, n_H * n_W) cuts the data wrongly."),
+        (variant(gram_fn=lambda A: A.T.astype(np.float64) @ A),
+         "the Gram matrix is A A^T (n_C x n_C), not A^T A."),
+        (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C * n_H * n_W),
+         "the constant is 1 / (4 n_C^2 (n_H n_W)^2): both factors are squared."),
+        (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C**2 * n_H * n_W),
+         "the constant is 1 / (4 n_C^2 (n_H n_W)^2): square (n_H n_W) too."),
+        (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C * (n_H * n_W) ** 2),
+         "the constant is 1 / (4 n_C^2 (n_H n_W)^2): square n_C too."),
+        (variant(denominator=lambda n_H, n_W, n_C: n_C**2 * (n_H * n_W) ** 2),
+         "you forgot the 4 (or took a mean over the Gram matrix): divide by "
+         "4 n_C^2 (n_H n_W)^2."),
+        (variant(denominator=lambda n_H, n_W, n_C: 1.0),
+         "divide the sum of squares by 4 n_C^2 (n_H n_W)^2."),
+        (lambda a_S, a_G: np.sum(np.abs(gram(right_unroll(a_S)) - gram(right_unroll(a_G))))
+         / seeds(*_dims(a_G)),
+         "square the differences of the Gram matrices (you summed absolute values)."),
+        (lambda a_S, a_G: _sum_squares(np.asarray(a_S) - a_G) / seeds(*_dims(a_G)),
+         "compare the Gram matrices of a_S and a_G, not the activations themselves."),
+    ]
+    _run_check("compute_layer_style_cost", fn, compute_layer_style_cost, _activation_cases(),
+               mistakes)
+
+
+def check_compute_style_cost(fn):
+    """Check a learner's compute_style_cost(style_activations, generated_activations,
+    style_layers). Notebook 03."""
+    rng = np.random.default_rng(2)
+    layers = [("shallow", 0.5), ("middle", 0.3), ("deep", 0.2)]
+    shapes = {"shallow": (1, 6, 5, 3), "middle": (1, 3, 4, 5), "deep": (1, 2, 2, 6)}
+
+    def activations():
+        return {name: rng.normal(size=shape).astype(np.float32) for name, shape in shapes.items()}
+
+    cases = [("three layers weighted 0.5, 0.3, 0.2", (activations(), activations(), layers)),
+             ("two layers weighted 1.0, 0.0", (activations(), activations(),
+                                                [("deep", 1.0), ("shallow", 0.0)]))]
+
+    def per_layer(a_S, a_G, style_layers):
+        return [(float(compute_layer_style_cost(a_S[n], a_G[n])), w) for n, w in style_layers]
+
+    mistakes = [
+        (lambda *args: sum(cost for cost, _ in per_layer(*args)),
+         "multiply each layer's cost by its weight from style_layers."),
+        (lambda *args: np.mean([w * cost for cost, w in per_layer(*args)]),
+         "add the weighted layer costs up; do not average them."),
+        (lambda *args: np.prod(per_layer(*args)[-1]),
+         "sum over every layer in style_layers, not only the last one."),
+        (lambda *args: np.prod(per_layer(*args)[0]),
+         "sum over every layer in style_layers, not only the first one."),
+    ]
+    _run_check("compute_style_cost", fn, compute_style_cost, cases, mistakes)
+
+
+def check_total_cost(fn):
+    """Check a learner's total_cost(J_content, J_style, alpha=10, beta=40). Notebook 04."""
+    def reference(J_content, J_style, alpha=10, beta=40):
+        return total_cost(tf.constant(J_content), tf.constant(J_style), alpha, beta)
+
+    cases = [("J_content=2, J_style=3 with the defaults", (2.0, 3.0)),
+             ("J_content=0.5, J_style=7, alpha=1, beta=100", (0.5, 7.0, 1.0, 100.0)),
+             ("J_content=4, J_style=0, alpha=3, beta=2", (4.0, 0.0, 3.0, 2.0))]
+    cases = [(text, tuple(tf.constant(v) for v in args)) for text, args in cases]
+
+    def call_with_defaults(f):
+        return lambda J_content, J_style, alpha=10.0, beta=40.0: f(
+            float(J_content), float(J_style), float(alpha), float(beta))
+
+    mistakes = [
+        (call_with_defaults(lambda c, s, a, b: b * c + a * s),
+         "alpha and beta are swapped: alpha weighs J_content, beta weighs J_style."),
+        (call_with_defaults(lambda c, s, a, b: 10 * c + 40 * s),
+         "use the alpha and beta passed in, not the numbers 10 and 40."),
+        (call_with_defaults(lambda c, s, a, b: (a * c + b * s) / (a + b)),
+         "J = alpha J_content + beta J_style, without dividing by alpha + beta."),
+        (call_with_defaults(lambda c, s, a, b: c + s),
+         "weigh the costs: J = alpha J_content + beta J_style."),
+    ]
+    _run_check("total_cost", fn, reference, cases, mistakes)
+
+
+def check_total_variation(fn):
+    """Check a learner's total_variation(image). Notebook 04."""
+    rng = np.random.default_rng(3)
+    cases = [(f"a random image of shape {shape}", (rng.random(shape).astype(np.float32),))
+             for shape in [(1, 5, 7, 3), (1, 9, 4, 3)]]
+    cases.append(("a flat grey image (0)", (np.full((1, 4, 4, 3), 0.5, np.float32),)))
+
+    def parts(image):
+        image = np.asarray(image, np.float64)
+        return np.diff(image, axis=1), np.diff(image, axis=2)
+
+    mistakes = [
+        (lambda image: sum(np.mean(np.square(d)) for d in parts(image)),
+         "use absolute differences, not squared ones."),
+        (lambda image: sum(np.sum(np.abs(d)) for d in parts(image)),
+         "take the mean of each direction's absolute differences, not the sum."),
+        (lambda image: np.mean(np.abs(parts(image)[0])),
+         "add both directions: down (axis 1) and across (axis 2)."),
+        (lambda image: np.mean(np.abs(parts(image)[1])),
+         "add both directions: down (axis 1) and across (axis 2)."),
+    ]
+    _run_check("total_variation", fn, total_variation, cases, mistakes)
+
+
+def check_count_conv_params(fn):
+    """Check a learner's count_conv_params against Keras's own count. Notebook 01."""
+    import keras
+
+    vgg = keras.applications.VGG19(include_top=False, weights=None)
+    for name in VGG19_CONV_LAYERS:
+        layer = vgg.get_layer(name)
+        kernel_size, channels_in = layer.kernel_size[0], layer.input.shape[-1]
+        got = fn(kernel_size, channels_in, layer.filters)
+        if got != layer.count_params():
+            hint = ("count the biases too: one per output channel."
+                    if got == layer.count_params() - layer.filters else
+                    "each of the c_out filters has k x k x c_in weights, plus one bias.")
+            raise AssertionError(f"count_conv_params is wrong for {name}: expected "
+                                 f"{layer.count_params()}, got {got}. Hint: {hint}")
+    print(f"count_conv_params: OK ({len(VGG19_CONV_LAYERS)} layers of VGG19)")
+
 
 
 # ---------------------------------------------------------------------------------------

@@ -181,7 +181,8 @@ def finite_difference_check(cost_fn, a_fixed, a_var, eps=1e-2, samples=12):
 
 def test_content_cost_gradient_matches_finite_differences():
     finite_difference_check(
-        lambda a_C, a_G: nst.compute_content_cost(tf.cast(a_C, tf.float32), tf.cast(a_G, tf.float32)),
+        lambda a_C, a_G: nst.compute_content_cost(tf.cast(a_C, tf.float32),
+                                                  tf.cast(a_G, tf.float32)),
         random_activation(3, 4, 5), random_activation(3, 4, 5),
     )
 
