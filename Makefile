@@ -62,5 +62,16 @@ gallery: setup
 benchmark: setup
 	$(PY) benchmarks/speed.py
 
+# Instructor kit (see INSTRUCTORS.md): student copies without solutions, and grading.
+student: setup
+	$(PY) instructor/student_copies.py --output build/student
+
+# make grade SUBMISSIONS="path/to/*.ipynb" [GRADES=grades.csv] [TIMEOUT=900]
+GRADES ?= grades.csv
+TIMEOUT ?= 900
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="submissions/*.ipynb"'; exit 2; }
+	$(PY) instructor/grade.py $(SUBMISSIONS) --output $(GRADES) --timeout $(TIMEOUT)
+
 clean:
 	rm -rf $(VENV) build .pytest_cache

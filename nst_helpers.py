@@ -1037,7 +1037,7 @@ def _activation_cases(count=2, seed=0):
     """Pairs of activations (1, n_H, n_W, n_C): non-square, n_C unlike the other sides, so
     a mixed-up reshape or transpose shows; plus hand-made ones."""
     rng = np.random.default_rng(seed)
-    shapes = [(3, 5, 4), (6, 2, 7), (4, 4, 1)][:count] + [(2, 3, 6)]
+    shapes = [(3, 5, 7), (6, 2, 5), (4, 4, 1)][:count] + [(2, 3, 6)]
     cases = []
     for n_H, n_W, n_C in shapes:
         first = rng.normal(size=(1, n_H, n_W, n_C)).astype(np.float32)
@@ -1053,10 +1053,13 @@ def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL):
     """Compare learner and reference on every case, eagerly and inside tf.function.
 
     mistakes: [(wrong implementation, hint)], tried in order when a value is wrong, so the
-    message names the likely error. Raises AssertionError; prints one line on success.
+    message names the likely error. Raises AssertionError (NotImplementedError for a stub
+    not yet written); prints one line on success.
     """
     graph_learner = tf.function(learner)
     for description, args in cases:
+        args = tf.nest.map_structure(  # learners receive tensors, as in the notebooks
+            lambda x: tf.constant(x) if isinstance(x, np.ndarray) else x, args)
         expected = np.asarray(reference(*args))
         for mode, function in (("", learner), (" inside tf.function", graph_learner)):
             got = _call_learner(name, function, args, description + mode)
@@ -1067,18 +1070,22 @@ def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL):
 def _call_learner(name, function, args, description):
     try:
         return function(*args)
-    except NotImplementedError:
-        raise AssertionError(
+    except NotImplementedError as error:
+        if str(error):  # TensorFlow's own, e.g. a NumPy call on a symbolic tensor
+            raise AssertionError(_error_message(name, error, description)) from None
+        raise NotImplementedError(
             f"{name} is not written yet: replace `raise NotImplementedError()` with your code."
         ) from None
     except Exception as error:
-        hint = ""
-        if "tf.function" in description:
-            hint = (" Hint: use TensorFlow operations only (tf.reduce_sum, tf.matmul, "
-                    "tf.reshape, ...); NumPy calls and .numpy() do not work inside tf.function.")
-        raise AssertionError(
-            f"{name} raised {type(error).__name__} on {description}: {error}.{hint}"
-        ) from None
+        raise AssertionError(_error_message(name, error, description)) from None
+
+
+def _error_message(name, error, description):
+    hint = ""
+    if "tf.function" in description:
+        hint = (" Hint: use TensorFlow operations only (tf.reduce_sum, tf.matmul, "
+                "tf.reshape, ...); NumPy calls and .numpy() do not work inside tf.function.")
+    return f"{name} raised {type(error).__name__} on {description}: {error}.{hint}"
 
 
 def _compare(name, got, expected, args, description, mistakes, rtol):
@@ -1090,8 +1097,10 @@ def _compare(name, got, expected, args, description, mistakes, rtol):
     got = got.numpy()
     if got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=1e-6):
         return
+    numpy_args = tf.nest.map_structure(
+        lambda x: x.numpy() if isinstance(x, tf.Tensor) else x, args)
     for mistake, hint in mistakes:
-        wrong = np.asarray(mistake(*args))
+        wrong = np.asarray(mistake(*numpy_args))
         if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol, atol=1e-6):
             raise AssertionError(f"{name} is wrong on {description}. Hint: {hint}")
     if got.shape != expected.shape:
@@ -1297,7 +1306,8 @@ def check_count_conv_params(fn):
     for name in VGG19_CONV_LAYERS:
         layer = vgg.get_layer(name)
         kernel_size, channels_in = layer.kernel_size[0], layer.input.shape[-1]
-        got = fn(kernel_size, channels_in, layer.filters)
+        got = _call_learner("count_conv_params", fn, (kernel_size, channels_in, layer.filters),
+                            f"layer {name}")
         if got != layer.count_params():
             hint = ("count the biases too: one per output channel."
                     if got == layer.count_params() - layer.filters else

@@ -1,0 +1,93 @@
+"""How fast is stylize? Prints, measured in one run on this machine:
+
+1. seconds per step of stylize (Adam and L-BFGS) beside a bare VGG19 forward + backward pass
+   to the same deepest layer (block5_conv1), at 128, 256 and 384 px; the ratio is the
+   overhead of everything that is not the network (target: at most 1.10x);
+2. the wall time L-BFGS and Adam each need to reach the same cost at 256 px.
+
+Run with `make benchmark`. Timings are noisy on shared machines: compare the ratios, which
+are measured side by side, rather than absolute seconds across runs.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import nst_helpers as nst  # noqa: E402
+
+CONTENT = nst.IMAGES_DIR / "content" / "mont_saint_michel.jpg"
+STYLE = nst.IMAGES_DIR / "style" / "van_gogh_cafe_terrace_at_night.jpg"
+WARMUP, MEASURED = 3, 12
+
+
+def bare_vgg_seconds_per_step(image):
+    """Forward to the deepest layer stylize uses and the gradient with respect to the input."""
+    extractor = nst.make_feature_extractor(["block5_conv1"])
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(extractor.model(x, training=False)["block5_conv1"])
+        return tape.gradient(loss, x)
+
+    x = nst.vgg_preprocess(image)
+    for _ in range(WARMUP):
+        step(x).numpy()
+    start = time.perf_counter()
+    for _ in range(MEASURED):
+        step(x).numpy()
+    return (time.perf_counter() - start) / MEASURED
+
+
+def stylize_seconds_per_step(content, style, optimizer):
+    result = nst.stylize(content, style, steps=WARMUP + MEASURED, optimizer=optimizer,
+                         progress=False)
+    seconds = result.history["seconds"]
+    return (seconds[-1] - seconds[WARMUP - 1]) / (len(seconds) - WARMUP)
+
+
+def time_to_reach(history, target):
+    for seconds, cost in zip(history["seconds"], history["total"], strict=True):
+        if cost <= target:
+            return seconds
+    return None
+
+
+def main():
+    print(f"device: {nst.describe_device()}; TensorFlow {tf.__version__}")
+    print(f"{'size':>6} {'image':>10} {'bare VGG s':>11} {'Adam s':>8} {'ratio':>6} "
+          f"{'L-BFGS s':>9} {'ratio':>6}")
+    for size in (128, 256, 384):
+        content, style = nst.load_image(CONTENT, size), nst.load_image(STYLE, size)
+        bare = bare_vgg_seconds_per_step(content)
+        adam = stylize_seconds_per_step(content, style, "adam")
+        lbfgs = stylize_seconds_per_step(content, style, "lbfgs")
+        shape = "x".join(str(d) for d in content.shape[1:3])
+        print(f"{size:>6} {shape:>10} {bare:>11.3f} {adam:>8.3f} {adam / bare:>6.2f} "
+              f"{lbfgs:>9.3f} {lbfgs / bare:>6.2f}", flush=True)
+
+    content, style = nst.load_image(CONTENT, 256), nst.load_image(STYLE, 256)
+    lbfgs = nst.stylize(content, style, steps=100, optimizer="lbfgs", progress=False)
+    target = lbfgs.best_loss
+    adam = nst.stylize(content, style, steps=500, optimizer="adam", progress=False)
+    adam_time = time_to_reach(adam.history, target)
+    print(f"\nrace at 256 px to the cost L-BFGS reaches in 100 evaluations ({target:.4g}):")
+    print(f"  L-BFGS: {time_to_reach(lbfgs.history, target):.1f} s")
+    if adam_time is None:
+        print(f"  Adam (lr 0.02): not reached in 500 steps, {adam.seconds:.1f} s "
+              f"(best {adam.best_loss:.4g}, {adam.best_loss / target:.2f}x the target)")
+    else:
+        print(f"  Adam (lr 0.02): {adam_time:.1f} s")
+    print(f"  Adam's best after 500 steps: {np.min(adam.history['total']):.4g}")
+
+
+if __name__ == "__main__":
+    main()

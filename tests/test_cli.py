@@ -1,0 +1,66 @@
+"""The command line: help, clear errors before any work, a real tiny run."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import nst_helpers as nst
+
+CONTENT = str(nst.IMAGES_DIR / "content" / "chelsea_cat.jpg")
+STYLE = str(nst.IMAGES_DIR / "style" / "van_gogh_the_harvest.jpg")
+
+
+def run(*args):
+    return subprocess.run([sys.executable, str(nst.REPO_ROOT / "nst_helpers.py"), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_help_explains_the_options():
+    completed = run("--help")
+    assert completed.returncode == 0
+    for words in ("--content", "--style", "--output", "--steps", "--optimizer", "Ctrl-C",
+                  "example:"):
+        assert words in completed.stdout
+
+
+def test_missing_arguments_are_named():
+    completed = run("--content", CONTENT)
+    assert completed.returncode == 2 and "--style" in completed.stderr
+
+
+def test_missing_content_file_is_a_one_line_error(tmp_path):
+    completed = run("--content", str(tmp_path / "nope.jpg"), "--style", STYLE,
+                    "--output", str(tmp_path / "out.jpg"))
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "nope.jpg: no such file" in completed.stderr
+    assert not (tmp_path / "out.jpg").exists()
+
+
+def test_existing_output_is_refused_before_any_work(tmp_path):
+    output = tmp_path / "out.jpg"
+    output.write_bytes(b"precious")
+    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output))
+    assert completed.returncode == 2 and "exists already" in completed.stderr
+    assert "VGG19 weights" not in completed.stdout  # refused before loading anything
+    assert output.read_bytes() == b"precious"
+
+
+def test_bad_output_suffix_is_refused(tmp_path):
+    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(tmp_path / "x.gif"))
+    assert completed.returncode == 2 and "must end in .jpg" in completed.stderr
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_tiny_run_writes_image_and_metadata(tmp_path, optimizer):
+    output = tmp_path / "sub" / "cat.png"
+    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
+                    "--size", "48", "--steps", "3", "--optimizer", optimizer, "--quiet",
+                    "--weights", "quantized")
+    assert completed.returncode == 0, completed.stderr
+    assert f"wrote {output}" in completed.stdout
+    metadata = json.loads(output.with_suffix(".json").read_text())
+    assert metadata["optimizer"] == optimizer and metadata["steps"] == 3
+    assert metadata["content"] == CONTENT and metadata["style"] == [STYLE]
