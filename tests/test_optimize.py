@@ -95,7 +95,8 @@ def test_stylize_lowers_the_cost_and_records_everything(vgg, content_image, styl
     assert min(history["total"]) < 0.5 * history["total"][0]
     assert set(history) >= {"step", "seconds", "total", "content", "style", "tv"}
     assert result.settings["weights_source"] == vgg.weights_source
-    total = nst.total_cost(history["content"][0], history["style"][0], 10, 40)
+    total = nst.total_cost(history["content"][0], history["style"][0], nst.DEFAULT_ALPHA,
+                           nst.DEFAULT_BETA)
     assert history["total"][0] == pytest.approx(total, rel=1e-5)
 
 
