@@ -543,17 +543,22 @@ def _activation_dims(a):
     return tuple(tf.cast(shape[i], tf.float32) for i in (1, 2, 3))
 
 
+def _same_shape(first, second, names):
+    """Both as float32 tensors; a clear error (also inside tf.function) if shapes differ."""
+    first = tf.convert_to_tensor(first, tf.float32)
+    second = tf.convert_to_tensor(second, tf.float32)
+    tf.debugging.assert_equal(tf.shape(first), tf.shape(second),
+                              message=f"{names} must have the same shape")
+    return first, second
+
+
 def compute_content_cost(a_C, a_G):
     """J_content(C, G) = 1 / (4 n_H n_W n_C) * sum((a_C - a_G)^2).
 
     a_C, a_G: activations of one layer for C and G, shape (1, n_H, n_W, n_C).
     Returns a scalar tf.Tensor. Taught in notebook 02.
     """
-    a_C = tf.convert_to_tensor(a_C, tf.float32)
-    a_G = tf.convert_to_tensor(a_G, tf.float32)
-    tf.debugging.assert_equal(
-        tf.shape(a_C), tf.shape(a_G), message="a_C and a_G must have the same shape"
-    )
+    a_C, a_G = _same_shape(a_C, a_G, "a_C and a_G")
     n_H, n_W, n_C = _activation_dims(a_G)
     return tf.reduce_sum(tf.square(a_C - a_G)) / (4.0 * n_H * n_W * n_C)
 
@@ -598,11 +603,7 @@ def compute_layer_style_cost(a_S, a_G):
     a_S, a_G: activations of one layer for S and G, shape (1, n_H, n_W, n_C).
     Returns a scalar tf.Tensor. Taught in notebook 03.
     """
-    a_S = tf.convert_to_tensor(a_S, tf.float32)
-    a_G = tf.convert_to_tensor(a_G, tf.float32)
-    tf.debugging.assert_equal(
-        tf.shape(a_S), tf.shape(a_G), message="a_S and a_G must have the same shape"
-    )
+    a_S, a_G = _same_shape(a_S, a_G, "a_S and a_G")
     n_H, n_W, n_C = _activation_dims(a_G)
     G_S = gram_matrix(unroll(a_S))
     G_G = gram_matrix(unroll(a_G))
