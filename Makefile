@@ -33,8 +33,9 @@ notebooks: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # One style transfer with the default settings on a default pair.
 stylize: setup
