@@ -1394,7 +1394,7 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"wrote {paths[0]} and {paths[1].name} in {result.seconds:.0f} s "
-          f"({len(result.history['step'])} steps, {result.stop_reason})")
+          f"({len(result.history['step'])} cost evaluations, {result.stop_reason})")
     return 0 if result.stop_reason == "finished" else 1
 
 
