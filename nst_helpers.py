@@ -631,8 +631,11 @@ def style_target(a_S):
     With it, the layer cost is sum((target - G_G / (n_H n_W))^2) / (4 n_C^2): the formula
     above when S and G have the same size, and still meaningful when they do not.
     """
-    n_H, n_W, _ = _activation_dims(a_S)
-    return gram_matrix(unroll(a_S)) / (n_H * n_W)
+    n_H, n_W, n_C = _activation_dims(a_S)
+    # F^T F with F = (positions, channels) equals A A^T with A = unroll(a_S), without the
+    # transpose copy: this runs at every step of stylize, so the saving counts.
+    F = tf.reshape(a_S, [-1, tf.cast(n_C, tf.int32)])
+    return tf.matmul(F, F, transpose_a=True) / (n_H * n_W)
 
 
 def layer_style_cost_from_target(target, a_G):
@@ -819,7 +822,8 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
         jac=True,
         method="L-BFGS-B",
         bounds=Bounds(0.0, 1.0),
-        options={"maxiter": steps, "maxfun": steps, "maxcor": 20},
+        # scipy's default memory of 10 pairs: more costs time per step (O(n m)) for little.
+        options={"maxiter": steps, "maxfun": steps, "maxcor": 10},
     )
 
 
