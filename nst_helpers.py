@@ -108,16 +108,18 @@ def load_image(path, max_dim=512):
     pixels = _read_rgb_pixels(path)
     image = tf.constant(pixels[np.newaxis])
     height, width = pixels.shape[:2]
-    if max_dim is not None and max(height, width) > max_dim:
+    shrunk = max_dim is not None and max(height, width) > max_dim
+    if shrunk:
         scale = max_dim / max(height, width)
         height, width = max(1, round(height * scale)), max(1, round(width * scale))
         # "area" averages the pixels that fold into one: no aliasing when shrinking.
         image = tf.image.resize(image, (height, width), method="area")
     if min(height, width) < MIN_IMAGE_SIDE:
+        advice = (f"after shrinking to max_dim={max_dim}; use a larger max_dim for so "
+                  "elongated an image" if shrunk else "use a larger image")
         raise ImageError(
-            f"{path}: {width}x{height} px is too small (after shrinking to max_dim={max_dim}); "
-            f"VGG19 needs at least {MIN_IMAGE_SIDE} px on the shorter side. "
-            "Use a larger image, or a larger max_dim for a very elongated one."
+            f"{path}: {width}x{height} px is too small ({advice}); VGG19 needs at least "
+            f"{MIN_IMAGE_SIDE} px on the shorter side."
         )
     return tf.clip_by_value(image, 0.0, 1.0)
 
