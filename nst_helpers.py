@@ -891,7 +891,6 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         total = total_cost(J_content, J_style, alpha, beta) + tv_weight * J_tv
         return {"total": total, "content": J_content, "style": J_style, "tv": J_tv}
 
-    set_seed(seed)
     start = initial_image(content, init, noise, seed)
     result = optimize_image(
         loss_fn, start, steps=steps, optimizer=optimizer, learning_rate=learning_rate,
