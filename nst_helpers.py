@@ -794,7 +794,9 @@ def _run_adam(costs_and_gradient, initial_image, steps, learning_rate, tracker):
     image = tf.Variable(initial_image)
     adam = keras.optimizers.Adam(learning_rate=learning_rate)
 
-    @tf.function
+    # No AutoGraph: the step has no control flow to rewrite (costs_and_gradient keeps its
+    # own), and in notebooks AutoGraph warned "closure mismatch" on it before giving up.
+    @tf.function(autograph=False)
     def adam_step():
         before = tf.identity(image)
         costs, gradient = costs_and_gradient(before)
