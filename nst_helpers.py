@@ -1042,11 +1042,11 @@ def count_conv_params(kernel_size, channels_in, channels_out):
     return kernel_size * kernel_size * channels_in * channels_out + channels_out
 
 
-def _activation_cases(count=2, seed=0):
+def _activation_cases():
     """Pairs of activations (1, n_H, n_W, n_C): non-square, n_C unlike the other sides, so
     a mixed-up reshape or transpose shows; plus hand-made ones."""
-    rng = np.random.default_rng(seed)
-    shapes = [(3, 5, 7), (6, 2, 5), (4, 4, 1)][:count] + [(2, 3, 6)]
+    rng = np.random.default_rng(0)
+    shapes = [(3, 5, 7), (6, 2, 5), (2, 3, 6)]
     cases = []
     for n_H, n_W, n_C in shapes:
         first = rng.normal(size=(1, n_H, n_W, n_C)).astype(np.float32)
