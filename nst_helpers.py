@@ -37,8 +37,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow without its C++ start-up lines (oneDNN, CUDA probing, "failed call
+    to cuInit" on machines without a GPU), which mean nothing to a newcomer.
+
+    They are written straight to file descriptor 2, some before TensorFlow reads
+    TF_CPP_MIN_LOG_LEVEL, so we point that descriptor at /dev/null while TensorFlow loads
+    and looks for devices. TF_CPP_MIN_LOG_LEVEL=0 or 1 asks to see them.
+    """
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip() in ("0", "1"):
+        import tensorflow
+
+        return tensorflow
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        import tensorflow
+
+        tensorflow.config.list_physical_devices()  # the CUDA probe logs here
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tensorflow
+
+
+tf = _import_tensorflow_quietly()
 
 # ---------------------------------------------------------------------------------------
 # 1. Course settings
@@ -217,16 +245,40 @@ def _save_options(format_name):
 
 
 def _write_atomically(path, data):
-    """Write bytes through a temporary file in the same folder, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write bytes through a temporary file in the same folder, then rename it into place.
+
+    The file gets the mode a plainly created file would (0666 less the umask), not the
+    0600 of the temporary file, so a web server, a grader or a classmate can read it.
+    """
+    _make_parent_folder(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
+        os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _check_parent_folders(path):
+    """A clear error when a file stands where a folder of `path` should be."""
+    for folder in reversed(Path(path).parents):
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(
+                f"{path}: {folder} is a file, not a folder. Choose another output folder.")
+
+
+def _make_parent_folder(path):
+    _check_parent_folders(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _current_umask():
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def show_images(images, titles=None, size=4.0):
@@ -709,15 +761,21 @@ class _NonFiniteLoss(Exception):
     pass
 
 
+class _BudgetSpent(Exception):
+    """All `steps` cost evaluations are done (scipy may ask for one more)."""
+
+
 def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning_rate=0.02,
                    progress=True, callback=None, callback_every=0):
     """Minimise loss_fn(image)["total"] over the pixels of an image kept in [0, 1].
 
     loss_fn maps a (1, H, W, 3) image to a dict of scalar costs including "total"; it is
     compiled once with tf.function. optimizer: "lbfgs" (scipy's L-BFGS-B, `steps` cost
-    evaluations) or "adam" (`steps` updates of size about `learning_rate`). callback(step,
-    image, costs) is called every `callback_every` steps (0: never). Ctrl-C stops early and
-    keeps the best image so far; so does a NaN or infinite cost, with a message.
+    evaluations) or "adam" (`steps` updates of size about `learning_rate`).
+    callback(iteration, image, costs) is called every `callback_every` accepted iterations
+    (0: never): every Adam update is one; for L-BFGS, only the points its line search
+    accepts, never a rejected trial. Ctrl-C stops early and keeps the best image so far; so
+    does a NaN or infinite cost, with a message.
     """
     initial_image = tf.convert_to_tensor(initial_image, tf.float32)
     if not bool(tf.reduce_all(tf.math.is_finite(initial_image))):
@@ -738,6 +796,8 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     run = _run_lbfgs if optimizer == "lbfgs" else _run_adam
     try:
         run(costs_and_gradient, initial_image, steps, learning_rate, tracker)
+        stop_reason = "finished"
+    except _BudgetSpent:
         stop_reason = "finished"
     except KeyboardInterrupt:
         stop_reason = "interrupted"
@@ -761,11 +821,12 @@ class _Tracker:
         self.bar = tqdm(total=steps, disable=not progress, leave=False, unit="step")
         self.callback, self.callback_every = callback, callback_every
         self.history = {"step": [], "seconds": []}
-        self.best_loss, self.best_image, self.step = np.inf, None, 0
-        self.start = time.perf_counter()
+        self.best_loss, self.best_image, self.step, self.iteration = np.inf, None, 0, 0
+        self.steps, self.start = steps, time.perf_counter()
 
     def record(self, image, costs):
-        """Called once per evaluation with the image the costs belong to."""
+        """Called once per evaluation with the image the costs belong to; returns the
+        costs as floats."""
         values = {name: float(value) for name, value in costs.items()}
         if not np.isfinite(values["total"]):
             raise _NonFiniteLoss(
@@ -781,8 +842,13 @@ class _Tracker:
             self.best_loss, self.best_image = values["total"], tf.identity(image)
         self.bar.update(1)
         self.bar.set_postfix(cost=f"{values['total']:.4g}", refresh=False)
-        if self.callback and self.callback_every and self.step % self.callback_every == 0:
-            self.callback(self.step, image, values)
+        return values
+
+    def accept(self, image, values):
+        """Called once per accepted iterate: the point the optimiser moves on from."""
+        self.iteration += 1
+        if self.callback and self.callback_every and self.iteration % self.callback_every == 0:
+            self.callback(self.iteration, image, values)
 
     def close(self):
         self.bar.close()
@@ -806,7 +872,7 @@ def _run_adam(costs_and_gradient, initial_image, steps, learning_rate, tracker):
 
     for _ in range(steps):
         before, costs = adam_step()
-        tracker.record(before, costs)
+        tracker.accept(before, tracker.record(before, costs))
 
 
 def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker):
@@ -814,12 +880,22 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
     from scipy.optimize import Bounds, minimize
 
     shape = initial_image.shape
+    evaluated = []  # (x, image, costs) of the latest evaluations, to name accepted points
 
     def cost_and_gradient(x):
+        if tracker.step >= steps:  # scipy checks its budget only after overrunning it
+            raise _BudgetSpent
         image = tf.constant(x.reshape(shape), tf.float32)
         costs, gradient = costs_and_gradient(image)
-        tracker.record(image, costs)
+        evaluated[:] = evaluated[-3:] + [(x.copy(), image, tracker.record(image, costs))]
         return float(costs["total"]), gradient.numpy().ravel().astype(np.float64)
+
+    def on_accepted(x):
+        # The line search ends on the point it accepts, so that is a recent evaluation.
+        for point, image, values in reversed(evaluated):
+            if np.array_equal(point, x):
+                tracker.accept(image, values)
+                return
 
     minimize(
         cost_and_gradient,
@@ -827,6 +903,7 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
         jac=True,
         method="L-BFGS-B",
         bounds=Bounds(0.0, 1.0),
+        callback=on_accepted,
         # scipy's default memory of 10 pairs: more costs time per step (O(n m)) for little.
         options={"maxiter": steps, "maxfun": steps, "maxcor": 10},
     )
@@ -1384,7 +1461,8 @@ def main(argv=None):
     try:
         if output.suffix.lower() not in IMAGE_SUFFIXES:
             raise ValueError(f"{output}: the output must end in .jpg, .jpeg or .png")
-        if not args.overwrite:  # refuse now rather than after minutes of work
+        _check_parent_folders(output)  # refuse now rather than after minutes of work
+        if not args.overwrite:
             for path in (output, output.with_suffix(".json")):
                 if path.exists():
                     raise FileExistsError(f"{path}: exists already; add --overwrite or rename.")

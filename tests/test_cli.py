@@ -1,6 +1,7 @@
 """The command line: help, clear errors before any work, a real tiny run."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -61,6 +62,33 @@ def test_tiny_run_writes_image_and_metadata(tmp_path, optimizer):
                     "--weights", "quantized")
     assert completed.returncode == 0, completed.stderr
     assert f"wrote {output}" in completed.stdout
+    assert "3 cost evaluations" in completed.stdout  # --steps 3 means 3, not 4
     metadata = json.loads(output.with_suffix(".json").read_text())
     assert metadata["optimizer"] == optimizer and metadata["steps"] == 3
+    assert metadata["evaluations"] == 3
     assert metadata["content"] == CONTENT and metadata["style"] == [STYLE]
+    assert output.stat().st_mode & 0o044 == 0o044  # others may read it (umask 022 here)
+
+
+@pytest.mark.parametrize("level", [None, "2"])
+def test_no_tensorflow_start_up_noise_unless_asked(tmp_path, level):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env.update({"TF_CPP_MIN_LOG_LEVEL": level} if level else {})
+    completed = subprocess.run(
+        [sys.executable, str(nst.REPO_ROOT / "nst_helpers.py"), "--content", CONTENT,
+         "--style", STYLE, "--output", str(tmp_path / "out.jpg"), "--size", "48", "--steps",
+         "2", "--quiet", "--weights", "quantized"],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""  # no absl lines, no "failed call to cuInit"
+
+
+def test_output_under_a_file_is_a_one_line_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    completed = run("--content", CONTENT, "--style", STYLE, "--output",
+                    str(tmp_path / "file" / "out.jpg"), "--size", "48", "--steps", "1",
+                    "--quiet", "--weights", "quantized")
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'file' / 'out.jpg'}: {tmp_path / 'file'} is a file, not a folder. "
+        "Choose another output folder."]

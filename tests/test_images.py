@@ -204,3 +204,19 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_show_images_draws_one_axis_per_image():
     figure = nst.show_images([np.zeros((8, 8, 3)), np.ones((1, 8, 8, 3))], ["a", "b"])
     assert [axis.get_title() for axis in figure.axes] == ["a", "b"]
+
+
+def test_saved_files_get_the_usual_mode_from_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = nst.save_image(np.zeros((8, 8, 3)), tmp_path / "shared.png")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by the web server, the grader
+
+
+def test_saving_under_a_file_names_the_file_in_one_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match="notes.txt is a file, not a folder"):
+        nst.save_image(np.zeros((8, 8, 3)), tmp_path / "notes.txt" / "out.png")
+    assert (tmp_path / "notes.txt").read_text() == "not a folder"

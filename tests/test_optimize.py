@@ -51,10 +51,43 @@ def test_ctrl_c_keeps_the_best_image_so_far(optimizer):
     start = np.full((1, 8, 8, 3), 0.5, np.float32)
     result = nst.optimize_image(quartic, start, steps=100, optimizer=optimizer,
                                 progress=False, callback=interrupt, callback_every=1)
-    assert result.stop_reason == "interrupted" and len(result.history["total"]) == 5
+    assert result.stop_reason == "interrupted"
+    # Adam: 5 updates, 5 evaluations; L-BFGS: 5 accepted points, a few trials more
+    assert len(result.history["total"]) == 5 if optimizer == "adam" else 5 <= len(
+        result.history["total"]) < 20
     best = float(quartic(result.image)["total"])
     assert best == pytest.approx(min(result.history["total"]), rel=1e-5)
     assert best < result.history["total"][0]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_steps_is_the_exact_number_of_evaluations(optimizer):
+    def quartic(image):
+        return {"total": tf.reduce_sum((image - TARGET) ** 4)}
+
+    for steps in (1, 2, 7):  # L-BFGS converges on this in about 13: fewer is never done
+        result = nst.optimize_image(quartic, np.full((1, 8, 8, 3), 0.5, np.float32),
+                                    steps=steps, optimizer=optimizer, progress=False)
+        assert len(result.history["total"]) == steps and result.stop_reason == "finished"
+
+
+def test_lbfgs_snapshots_show_accepted_points_only():
+    seen = []
+
+    def bumpy(image):  # a steep quartic: L-BFGS's first trial steps overshoot
+        return {"total": tf.reduce_sum(100.0 * (image - TARGET) ** 4 + image)}
+
+    result = nst.optimize_image(bumpy, np.full((1, 8, 8, 3), 0.9, np.float32), steps=60,
+                                progress=False, callback=lambda i, image, costs: seen.append(
+                                    (i, costs["total"], float(bumpy(image)["total"]))),
+                                callback_every=1)
+    totals = result.history["total"]
+    assert any(later > earlier for earlier, later in zip(totals, totals[1:]))  # trials rejected
+    assert [i for i, _, _ in seen] == list(range(1, len(seen) + 1)) and len(seen) < len(totals)
+    accepted = [total for _, total, _ in seen]
+    assert all(later <= earlier for earlier, later in zip(accepted, accepted[1:]))
+    for _, total, recomputed in seen:  # each snapshot's image is the one its costs belong to
+        assert total == pytest.approx(recomputed, rel=1e-5)
 
 
 def test_nan_stops_with_a_message_and_keeps_the_last_good_image(capsys):
