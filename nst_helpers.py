@@ -22,6 +22,7 @@ signature; its docstring names the notebook. Importing this module changes nothi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -733,6 +734,20 @@ def total_variation(image):
     return down + across
 
 
+def train_step(generated, compute_costs, optimizer, alpha, beta):
+    """One optimisation step on the pixels of `generated` (a tf.Variable): the costs under
+    a GradientTape, J = total_cost(J_content, J_style, alpha, beta), its gradient applied by
+    `optimizer`, pixels clipped to [0, 1]. compute_costs(image) returns (J_content,
+    J_style). Returns J before the update. Taught in notebook 04."""
+    with tf.GradientTape() as tape:
+        J_content, J_style = compute_costs(generated)
+        J = total_cost(J_content, J_style, alpha, beta)
+    gradient = tape.gradient(J, generated)
+    optimizer.apply_gradients([(gradient, generated)])
+    generated.assign(tf.clip_by_value(generated, 0.0, 1.0))
+    return J
+
+
 @dataclass
 class OptimizationResult:
     """What optimize_image and stylize return.
@@ -1132,6 +1147,10 @@ def _activation_cases():
     ones = np.ones((1, 2, 3, 2), np.float32)
     cases.append(("all ones against all zeros, shape (1, 2, 3, 2)", (ones, 0 * ones)))
     cases.append(("an activation against itself (cost 0)", (cases[0][1][0], cases[0][1][0])))
+    # As large as a real layer: (n_H n_W)^2 n_C^2 passes 2^31, so int32 sizes overflow.
+    real_size = (1, 30, 45, 64)
+    cases.append((f"realistic-size activations {real_size}",
+                  tuple(np.abs(rng.normal(size=real_size)).astype(np.float32) for _ in "SG")))
     return cases
 
 
@@ -1140,22 +1159,103 @@ def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL):
 
     mistakes: [(wrong implementation, hint)], tried in order when a value is wrong, so the
     message names the likely error. Raises AssertionError (NotImplementedError for a stub
-    not yet written); prints one line on success.
+    not yet written); prints one stable line on success, with the reference's value on the
+    first case, so that a change of the reference shows in the notebook's stored output.
     """
     graph_learner = tf.function(learner)
-    for description, args in cases:
-        args = tf.nest.map_structure(  # learners receive tensors, as in the notebooks
-            lambda x: tf.constant(x) if isinstance(x, np.ndarray) else x, args)
-        expected = np.asarray(reference(*args))
-        for mode, function in (("", learner), (" inside tf.function", graph_learner)):
-            got = _call_learner(name, function, args, description + mode)
-            _compare(name, got, expected, args, description + mode, mistakes, rtol)
-    print(f"{name}: OK ({len(cases)} cases, eager and tf.function, rtol={rtol:g})")
+    first_value = None
+    with _tensorflow_warnings_off():  # every case retraces, and TensorFlow warns about it
+        for description, args in cases:
+            args = tf.nest.map_structure(  # learners receive tensors, as in the notebooks
+                lambda x: tf.constant(x) if isinstance(x, np.ndarray) else x, args)
+            expected = np.asarray(reference(*args))
+            first_value = expected if first_value is None else first_value
+            for mode, function in (("", learner), (" inside tf.function", graph_learner)):
+                got = _call_learner(name, function, args, description + mode, learner)
+                _compare(name, got, expected, args, description + mode, mistakes, rtol)
+    _print_ok(name, f"{len(cases)} cases, eager and tf.function, rtol={rtol:g}",
+              f"{cases[0][0]}: {_rounded(first_value)}")
 
 
-def _call_learner(name, function, args, description):
+@contextlib.contextmanager
+def _tensorflow_warnings_off():
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
     try:
-        return function(*args)
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _print_ok(name, what, example):
+    print(f"{name}: OK ({what}); {example}")
+
+
+def _rounded(value):
+    """A value rounded for a stored notebook output: 5 significant digits, sum if an array."""
+    value = np.asarray(value, np.float64)
+    text = f"{float(value.sum()):.5g}"
+    return text if value.ndim == 0 else f"{value.shape} array summing to {text}"
+
+
+# What each exercise must not call: the reference it re-implements, and the helpers that do
+# the same work wholesale.
+_REFERENCE_SHORTCUTS = {
+    "gram_matrix": ["style_target"],
+    "compute_layer_style_cost": ["layer_style_cost_from_target", "style_target"],
+}
+_MISSING = object()
+
+
+class _ReferenceUsed(AssertionError):
+    """A learner's function used the reference or changed this module."""
+
+
+class _ReferenceGuard:
+    """While a learner's function runs, notice a call of the reference it is meant to
+    write (by name, alias, getattr, a copy of its code: the code object gives it away)
+    and any change to this module (say, a check replaced), and fail the check."""
+
+    def __init__(self, name, learner):
+        names = [name, *_REFERENCE_SHORTCUTS.get(name, [])]
+        self.name = name
+        self.codes = {globals()[n].__code__: n for n in names if n in globals()}
+        if learner is globals().get(name):  # the course's own tests check the reference
+            self.codes = {}
+
+    def __enter__(self):
+        self.called, self.module_before = None, dict(globals())
+        self.previous_profiler = sys.getprofile()
+        sys.setprofile(self._watch)
+        return self
+
+    def _watch(self, frame, event, arg):
+        if event == "call" and self.called is None and frame.f_code in self.codes:
+            self.called = self.codes[frame.f_code]
+
+    def __exit__(self, *exception):
+        sys.setprofile(self.previous_profiler)
+        changed = sorted(set(globals()) ^ set(self.module_before) | {
+            key for key, value in globals().items()
+            if self.module_before.get(key, _MISSING) is not value})
+        if changed:
+            raise _ReferenceUsed(
+                f"{self.name} changed nst_helpers ({', '.join(changed)}) while it was checked; "
+                "a solution computes its result and changes nothing else.")
+        if self.called:
+            raise _ReferenceUsed(
+                f"{self.name} calls nst.{self.called}, the reference of what you are writing: "
+                "write it with TensorFlow operations instead.")
+        return False
+
+
+def _call_learner(name, function, args, description, learner=None):
+    try:
+        with _ReferenceGuard(name, learner or function):
+            return function(*args)
+    except _ReferenceUsed:
+        raise  # the guard's verdict, already worded for the learner
     except NotImplementedError as error:
         if str(error):  # TensorFlow's own, e.g. a NumPy call on a symbolic tensor
             raise AssertionError(_error_message(name, error, description)) from None
@@ -1270,10 +1370,15 @@ def check_compute_layer_style_cost(fn):
     def gram(A):
         return A.astype(np.float64) @ A.T
 
-    def seeds(n_H, n_W, n_C):
+    def formula(n_H, n_W, n_C):
         return 4 * n_C**2 * (n_H * n_W) ** 2
 
-    def variant(unroll_fn=right_unroll, gram_fn=gram, denominator=seeds):
+    def int32_formula(n_H, n_W, n_C):  # tf.shape's sizes multiplied before a cast
+        n_H, n_W, n_C = (np.int32(n) for n in (n_H, n_W, n_C))
+        with np.errstate(over="ignore"):
+            return float(np.int32(4) * n_C * n_C * (n_H * n_W) * (n_H * n_W))
+
+    def variant(unroll_fn=right_unroll, gram_fn=gram, denominator=formula):
         return lambda a_S, a_G: _numpy_layer_style_cost(a_S, a_G, unroll_fn, gram_fn, denominator)
 
     mistakes = [
@@ -1282,6 +1387,10 @@ def check_compute_layer_style_cost(fn):
          "(n_C, n_H * n_W); reshaping straight to (n_C, n_H * n_W) cuts the data wrongly."),
         (variant(gram_fn=lambda A: A.T.astype(np.float64) @ A),
          "the Gram matrix is A A^T (n_C x n_C), not A^T A."),
+        (variant(denominator=int32_formula),
+         "the denominator overflowed: sizes from tf.shape are int32, and 4 n_C^2 (n_H n_W)^2 "
+         "passes 2^31 at real sizes. Use a_G.shape (Python ints) or cast the sizes to "
+         "float32 before multiplying."),
         (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C * n_H * n_W),
          "the constant is 1 / (4 n_C^2 (n_H n_W)^2): both factors are squared."),
         (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C**2 * n_H * n_W),
@@ -1294,9 +1403,9 @@ def check_compute_layer_style_cost(fn):
         (variant(denominator=lambda n_H, n_W, n_C: 1.0),
          "divide the sum of squares by 4 n_C^2 (n_H n_W)^2."),
         (lambda a_S, a_G: np.sum(np.abs(gram(right_unroll(a_S)) - gram(right_unroll(a_G))))
-         / seeds(*_dims(a_G)),
+         / formula(*_dims(a_G)),
          "square the differences of the Gram matrices (you summed absolute values)."),
-        (lambda a_S, a_G: _sum_squares(np.asarray(a_S) - a_G) / seeds(*_dims(a_G)),
+        (lambda a_S, a_G: _sum_squares(np.asarray(a_S) - a_G) / formula(*_dims(a_G)),
          "compare the Gram matrices of a_S and a_G, not the activations themselves."),
     ]
     _run_check("compute_layer_style_cost", fn, compute_layer_style_cost, _activation_cases(),
@@ -1400,7 +1509,77 @@ def check_count_conv_params(fn):
                     "each of the c_out filters has k x k x c_in weights, plus one bias.")
             raise AssertionError(f"count_conv_params is wrong for {name}: expected "
                                  f"{layer.count_params()}, got {got}. Hint: {hint}")
-    print(f"count_conv_params: OK ({len(VGG19_CONV_LAYERS)} layers of VGG19)")
+    _print_ok("count_conv_params", f"{len(VGG19_CONV_LAYERS)} layers of VGG19",
+              f"block1_conv1: {vgg.get_layer('block1_conv1').count_params()}")
+
+
+def check_train_step(fn):
+    """Check a learner's train_step(generated, compute_costs, optimizer, alpha, beta): two
+    steps from the same start must return the same costs and leave the same pixels as the
+    reference, eagerly and inside tf.function. Notebook 04."""
+    import keras
+
+    start = np.random.default_rng(4).random((1, 4, 5, 3)).astype(np.float32)
+    target = np.random.default_rng(5).random((1, 4, 5, 3)).astype(np.float32)
+
+    def compute_costs(image):  # two stand-in costs that pull pixels out of [0, 1]
+        return (tf.reduce_sum(tf.square(image - target)),
+                tf.reduce_sum(tf.square(image - 1.5 * target + 0.4)))
+
+    def two_steps(step, compiled):
+        generated = tf.Variable(start)
+        optimizer = keras.optimizers.Adam(learning_rate=0.3)
+        step = tf.function(step) if compiled else step
+        costs = [float(step(generated, compute_costs, optimizer, 2.0, 0.5)) for _ in range(2)]
+        return np.array(costs), generated.numpy()
+
+    def variant(J=None, clip=True, sign=1.0, returns_after=False):
+        """The reference with one thing changed, to name the mistake of a wrong answer."""
+        def step(generated, compute_costs, optimizer, alpha, beta):
+            with tf.GradientTape() as tape:
+                J_content, J_style = compute_costs(generated)
+                total = (J or total_cost)(J_content, J_style, alpha, beta)
+            optimizer.apply_gradients([(sign * tape.gradient(total, generated), generated)])
+            if clip:
+                generated.assign(tf.clip_by_value(generated, 0.0, 1.0))
+            return total_cost(*compute_costs(generated), alpha, beta) if returns_after else total
+        return step
+
+    mistakes = [
+        (variant(clip=False), "clip the pixels to [0, 1] after the update: "
+         "generated.assign(tf.clip_by_value(generated, 0.0, 1.0))."),
+        (variant(sign=-1.0), "the pixels moved uphill: apply the gradient itself "
+         "(the optimiser subtracts it), not its negative."),
+        (variant(J=lambda c, s, a, b: b * c + a * s), "alpha and beta are swapped: "
+         "total_cost(J_content, J_style, alpha, beta)."),
+        (variant(J=lambda c, s, a, b: c + s), "weigh the costs with alpha and beta: "
+         "total_cost(J_content, J_style, alpha, beta)."),
+        (variant(returns_after=True), "return the total cost computed under the tape, before "
+         "the update."),
+    ]
+    for mode, compiled in (("", False), (" inside tf.function", True)):
+        costs, pixels = _call_learner("train_step", lambda: two_steps(fn, compiled), (),
+                                      f"two steps{mode}", fn)
+        expected_costs, expected_pixels = two_steps(train_step, compiled)
+        if np.allclose(costs, expected_costs, rtol=1e-5) and np.allclose(
+                pixels, expected_pixels, atol=1e-5):
+            continue
+        if np.allclose(pixels, start):
+            raise AssertionError("train_step left the pixels unchanged. Hint: apply the "
+                                 "gradient with optimizer.apply_gradients([(gradient, "
+                                 "generated)]).")
+        for mistake, hint in mistakes:
+            wrong_costs, wrong_pixels = two_steps(mistake, compiled)
+            if np.allclose(costs, wrong_costs, rtol=1e-5) and np.allclose(
+                    pixels, wrong_pixels, atol=1e-5):
+                raise AssertionError(f"train_step is wrong on two steps{mode}. Hint: {hint}")
+        raise AssertionError(
+            f"train_step is wrong on two steps{mode}: expected costs {expected_costs} and "
+            f"pixels summing to {expected_pixels.sum():.5g}, got {costs} and "
+            f"{pixels.sum():.5g}. Hint: take the gradient of the total cost with respect to "
+            "generated, under the tape.")
+    _print_ok("train_step", "two Adam steps, eager and tf.function",
+              f"costs {_rounded(expected_costs[0])} then {_rounded(expected_costs[1])}")
 
 
 

@@ -16,6 +16,7 @@ CHECKS = {
     "total_cost": (nst.check_total_cost, nst.total_cost),
     "total_variation": (nst.check_total_variation, nst.total_variation),
     "count_conv_params": (nst.check_count_conv_params, nst.count_conv_params),
+    "train_step": (nst.check_train_step, nst.train_step),
 }
 
 
@@ -123,8 +124,42 @@ def style_last_layer_only(style_activations, generated_activations, style_layers
 
 
 def style_averaged(style_activations, generated_activations, style_layers):
-    return nst.compute_style_cost(style_activations, generated_activations,
-                                  style_layers) / len(style_layers)
+    return tf.add_n([w * nst.compute_layer_style_cost(style_activations[n],
+                                                      generated_activations[n])
+                     for n, w in style_layers]) / len(style_layers)
+
+
+def layer_style_int32_sizes(a_S, a_G):  # tf.shape's int32 sizes multiplied, then cast
+    _, n_H, n_W, n_C = tf.unstack(tf.shape(a_G))
+    G_S, G_G = gram(right_unroll(a_S)), gram(right_unroll(a_G))
+    denominator = tf.cast(4 * n_C**2 * (n_H * n_W) ** 2, tf.float32)
+    return tf.reduce_sum(tf.square(G_S - G_G)) / denominator
+
+
+def step_without_clip(generated, compute_costs, optimizer, alpha, beta):
+    with tf.GradientTape() as tape:
+        J = nst.total_cost(*compute_costs(generated), alpha, beta)
+    optimizer.apply_gradients([(tape.gradient(J, generated), generated)])
+    return J
+
+
+def step_uphill(generated, compute_costs, optimizer, alpha, beta):
+    with tf.GradientTape() as tape:
+        J = nst.total_cost(*compute_costs(generated), alpha, beta)
+    optimizer.apply_gradients([(-tape.gradient(J, generated), generated)])
+    generated.assign(tf.clip_by_value(generated, 0.0, 1.0))
+    return J
+
+
+def step_never_applied(generated, compute_costs, optimizer, alpha, beta):
+    with tf.GradientTape() as tape:
+        J = nst.total_cost(*compute_costs(generated), alpha, beta)
+    tape.gradient(J, generated)
+    return J
+
+
+def step_swapped_weights(generated, compute_costs, optimizer, alpha, beta):
+    return nst.train_step(generated, compute_costs, optimizer, beta, alpha)
 
 
 def total_swapped(J_content, J_style, alpha=10, beta=40):
@@ -186,6 +221,11 @@ CATALOGUE = [
     ("total_variation", tv_squared, "absolute differences, not squared"),
     ("total_variation", tv_one_direction, "add both directions"),
     ("count_conv_params", params_without_bias, "count the biases"),
+    ("compute_layer_style_cost", layer_style_int32_sizes, "the denominator overflowed"),
+    ("train_step", step_without_clip, "clip the pixels to [0, 1]"),
+    ("train_step", step_uphill, "moved uphill"),
+    ("train_step", step_never_applied, "left the pixels unchanged"),
+    ("train_step", step_swapped_weights, "calls nst.train_step"),
 ]
 
 
@@ -201,3 +241,52 @@ def test_every_check_rejects_each_wrong_version_with_a_fitting_hint(name, wrong,
         CHECKS[name][0](wrong)
     message = str(rejection.value)
     assert message.startswith(name) and hint in message
+
+
+# -- Using the reference instead of writing it: caught whatever the disguise. --
+
+def gram_by_name(A):
+    return nst.gram_matrix(A)
+
+
+reference_alias = nst.gram_matrix
+
+
+def gram_by_alias(A):
+    return reference_alias(A)
+
+
+def gram_by_getattr(A):
+    return getattr(nst, "gram_" + "matrix")(A)
+
+
+def gram_by_style_target(A):  # the helper that computes the same thing, scaled
+    return nst.style_target(tf.reshape(tf.transpose(A), [1, 1, -1, A.shape[0]])) * A.shape[1]
+
+
+def gram_that_disables_the_comparison(A):
+    nst._compare = lambda *args: None
+    return A
+
+
+@pytest.mark.parametrize("cheat", [gram_by_name, gram_by_alias, gram_by_getattr,
+                                   gram_by_style_target])
+def test_a_solution_that_calls_the_reference_is_rejected(cheat):
+    with pytest.raises(AssertionError, match="gram_matrix calls nst.(gram_matrix|style_target)"):
+        nst.check_gram_matrix(cheat)
+
+
+def test_a_solution_that_changes_the_module_is_rejected(monkeypatch):
+    monkeypatch.setattr(nst, "_compare", nst._compare)  # restored after the test
+    with pytest.raises(AssertionError, match=r"changed nst_helpers \(_compare\)"):
+        nst.check_gram_matrix(gram_that_disables_the_comparison)
+
+
+@pytest.mark.parametrize("name", CHECKS)
+def test_every_check_prints_one_stable_line_with_a_number(name, capsys):
+    check, reference = CHECKS[name]
+    check(reference)
+    first = capsys.readouterr().out
+    check(reference)
+    assert capsys.readouterr().out == first and first.count("\n") == 1
+    assert any(character.isdigit() for character in first.split(";")[-1])
