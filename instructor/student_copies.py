@@ -5,7 +5,9 @@
 In the committed notebooks each exercise holds its solution between `### BEGIN SOLUTION`
 and `### END SOLUTION`. The copy keeps everything else and replaces those lines with
 `# YOUR CODE HERE` and `raise NotImplementedError()`, indented like the solution; outputs
-and execution counts are cleared. `make student` runs it.
+and execution counts are cleared. The copy's metadata names the notebook it came from, so
+that instructor/grade.py can rebuild a submission from the right reference. `make student`
+runs it.
 """
 
 import argparse
@@ -17,6 +19,7 @@ import nbformat
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+COURSE_METADATA = "nst_course"  # notebook metadata key: {"notebook": "<stem of the reference>"}
 SOLUTION = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(END)}[^\n]*$",
                       re.MULTILINE | re.DOTALL)
 
@@ -31,9 +34,13 @@ def stub_source(source):
     )
 
 
-def student_copy(notebook):
-    """A copy of `notebook` (nbformat) with solutions stubbed and outputs cleared."""
+def student_copy(notebook, name):
+    """A copy of `notebook` (nbformat) with solutions stubbed and outputs cleared.
+
+    name: the stem of the course notebook, recorded in the copy's metadata.
+    """
     copy = nbformat.from_dict(notebook)
+    copy.metadata[COURSE_METADATA] = {"notebook": name}
     for cell in copy.cells:
         if cell.cell_type != "code":
             continue
@@ -62,7 +69,7 @@ def main(argv=None):
     args.output.mkdir(parents=True, exist_ok=True)
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
-        copy = student_copy(notebook)
+        copy = student_copy(notebook, path.stem)
         exercises = sum(BEGIN in cell.source for cell in notebook.cells)
         nbformat.write(copy, args.output / path.name)
         print(f"{args.output / path.name}: {exercises} exercise(s) stubbed")

@@ -168,3 +168,12 @@ def test_save_artwork_writes_image_and_metadata(content_image, style_image, tmp_
     assert metadata["wall_seconds"] >= 0
     with pytest.raises(FileExistsError):
         nst.save_artwork(result, tmp_path / "art.jpg")
+
+
+def test_an_image_can_be_the_start_and_is_resized_to_the_content():
+    content = np.zeros((1, 40, 60, 3), np.float32)
+    small = np.random.default_rng(0).random((1, 20, 30, 3)).astype(np.float32)
+    start = nst.initial_image(content, small)
+    assert start.shape == content.shape
+    assert float(tf.reduce_min(start)) >= 0 and float(tf.reduce_max(start)) <= 1
+    np.testing.assert_allclose(float(tf.reduce_mean(start)), small.mean(), atol=0.01)
