@@ -26,7 +26,7 @@ $(STAMP): requirements.txt pyproject.toml
 # nbval runs every cell and compares the stored output of the cells tagged
 # nbval-check-output (see .ci/notebook_outputs.py); the offline weights keep the network out.
 NBVAL := --nbval-lax --nbval-sanitize-with .ci/nbval_sanitize.cfg -p no:cacheprovider
-TEST_ENV := NST_VGG19_WEIGHTS=quantized
+TEST_ENV := NST_VGG19_WEIGHTS=quantized NST_STRICT_CLAIMS=1
 
 # What CI runs: the unit tests, then every notebook top to bottom at the settings a student
 # runs, every claim in its text asserted where its figure is drawn.

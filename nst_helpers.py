@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -93,19 +94,25 @@ def pick(default, quick):
     return quick if is_quick_mode() else default
 
 
-def claim(holds, statement):
-    """Assert a statement that a notebook's text makes about a result it shows.
+STRICT_CLAIMS_VARIABLE = "NST_STRICT_CLAIMS"
 
-    At a student's settings (what CI runs) a claim that does not hold is an error: the text
-    or the code is wrong. Quick mode's tiny images and few steps cannot bear most claims
-    out, so there a failing claim is only reported.
+
+def claim(holds, statement):
+    """Check a statement that a notebook's text makes about a result it shows.
+
+    `make test` (and so CI) runs the notebooks at a student's settings with
+    NST_STRICT_CLAIMS=1: there a claim that does not hold is an error, the text or the code
+    is wrong. A student who changed a parameter gets a note instead: the claim may not hold
+    for their settings, and that is worth a look, not a crash. Quick mode's tiny images and
+    few steps cannot bear most claims out, so there it is a note too.
     """
     if holds:
         return
-    if is_quick_mode():
-        print(f"(quick mode: not checked at these settings: {statement})")
-        return
-    raise AssertionError(f"the text claims that {statement}, but this run does not show it")
+    strict = os.environ.get(STRICT_CLAIMS_VARIABLE, "").strip() == "1"
+    if strict and not is_quick_mode():
+        raise AssertionError(f"the text claims that {statement}, but this run does not show it")
+    print(f"Note: the text says that {statement}, but this run does not show it "
+          "(with the notebook's own settings it does). What did you change?")
 
 
 def describe_device():
@@ -814,8 +821,9 @@ class OptimizationResult:
 
     image: the best image seen (lowest total cost), shape (1, H, W, 3) in [0, 1].
     history: one entry per cost evaluation: "step", "seconds" since the start, and each
-    cost term ("total", "content", "style", ...). stop_reason: "finished", "interrupted"
-    (Ctrl-C) or a sentence saying why it stopped early.
+    cost term ("total", "content", "style", ...); from stylize, also the "size" evaluated.
+    stop_reason: "finished", "interrupted" (Ctrl-C) or a sentence saying why it stopped
+    early.
     """
 
     image: tf.Tensor
@@ -829,7 +837,11 @@ class OptimizationResult:
 
     @property
     def best_loss(self):
-        return min(self.history["total"]) if self.history["total"] else float("nan")
+        """The lowest total cost at the final size (costs at other sizes differ)."""
+        sizes = self.history.get("size") or [None] * len(self.history["total"])
+        final = [t for t, size in zip(self.history["total"], sizes, strict=True)
+                 if size == sizes[-1]]
+        return min(final) if final else float("nan")
 
 
 class _NonFiniteLoss(Exception):
@@ -841,12 +853,15 @@ class _BudgetSpent(Exception):
 
 
 def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning_rate=0.02,
-                   progress=True, callback=None, callback_every=0):
-    """Minimise loss_fn(image)["total"] over the pixels of an image kept in [0, 1].
+                   progress=True, callback=None, callback_every=0, loss_args=(), label=None):
+    """Minimise loss_fn(image, *loss_args)["total"] over the pixels of an image in [0, 1].
 
-    loss_fn maps a (1, H, W, 3) image to a dict of scalar costs including "total"; it is
-    compiled once with tf.function. optimizer: "lbfgs" (scipy's L-BFGS-B, `steps` cost
-    evaluations) or "adam" (`steps` updates of size about `learning_rate`).
+    loss_fn maps a (1, H, W, 3) image (and `loss_args`, such as targets) to a dict of scalar
+    costs including "total"; it is compiled once with tf.function, and the compiled version
+    is kept, so that calls with images of other sizes and other targets reuse it (a
+    coarse-to-fine run). label names the run on the progress bar. optimizer: "lbfgs"
+    (scipy's L-BFGS-B, `steps` cost evaluations) or "adam" (`steps` updates of size about
+    `learning_rate`).
     callback(iteration, image, costs) is called every `callback_every` accepted iterations
     (0: never): every Adam update is one; for L-BFGS, only the points its line search
     accepts, never a rejected trial. Ctrl-C stops early and keeps the best image so far; so
@@ -860,14 +875,12 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     if steps < 1:
         raise ValueError(f"steps must be at least 1, not {steps}")
 
-    @tf.function
-    def costs_and_gradient(image):
-        with tf.GradientTape() as tape:
-            tape.watch(image)
-            costs = loss_fn(image)
-        return costs, tape.gradient(costs["total"], image)
+    compiled = _compiled_costs_and_gradient(loss_fn)
 
-    tracker = _Tracker(steps, progress, callback, callback_every)
+    def costs_and_gradient(image):
+        return compiled(image, *loss_args)
+
+    tracker = _Tracker(steps, progress, callback, callback_every, label)
     run = _run_lbfgs if optimizer == "lbfgs" else _run_adam
     try:
         run(costs_and_gradient, initial_image, steps, learning_rate, tracker)
@@ -887,13 +900,29 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     return OptimizationResult(tracker.best_image, tracker.history, stop_reason)
 
 
+@functools.lru_cache(maxsize=8)
+def _compiled_costs_and_gradient(loss_fn):
+    """loss_fn's costs and the gradient of "total", compiled once. reduce_retracing: after a
+    second image size the graph takes any size, so each stage of a coarse-to-fine run does
+    not trace it anew."""
+    @tf.function(reduce_retracing=True)
+    def costs_and_gradient(image, *loss_args):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            costs = loss_fn(image, *loss_args)
+        return costs, tape.gradient(costs["total"], image)
+
+    return costs_and_gradient
+
+
 class _Tracker:
     """Records every cost evaluation, keeps the best image, drives the progress bar."""
 
-    def __init__(self, steps, progress, callback, callback_every):
+    def __init__(self, steps, progress, callback, callback_every, label=None):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=steps, disable=not progress, leave=False, unit="step")
+        self.bar = tqdm(total=steps, disable=not progress, leave=False, unit="step",
+                        desc=label)
         self.callback, self.callback_every = callback, callback_every
         self.history = {"step": [], "seconds": []}
         self.best_loss, self.best_image, self.step, self.iteration = np.inf, None, 0, 0
@@ -1003,11 +1032,41 @@ def initial_image(content, init="noisy-content", noise=0.25, seed=1):
     raise ValueError(f"init must be 'noisy-content', 'content' or 'noise', not {init!r}")
 
 
+# With schedule="auto", pictures larger than this start small and grow (Gatys et al. 2017,
+# sec. 5): the coarse stages are cheap and settle the large structures, the last one adds
+# the detail. Not yet the default: measured at 512 px (mont_saint_michel, cafe terrace), a
+# schedule reached a given cost no sooner than one pass, because block4_conv1, 99% of the
+# style cost with Keras's weights, is so sensitive to scale that each enlarged start is far
+# from the next size's target (the style image itself, enlarged from 362 px, costs 3.9e9
+# against its own 512 px version).
+COARSE_TO_FINE_ABOVE = 256
+COARSE_TO_FINE_START = 128  # px, the first stage's longest side
+COARSE_TO_FINE_FACTOR = 2 ** 0.5  # each stage's longest side over the previous one's
+
+
+def coarse_to_fine_schedule(size, steps):
+    """[(longest side, cost evaluations)] of a coarse-to-fine run to `size` px whose last
+    stage gets `steps` evaluations; one stage when size <= COARSE_TO_FINE_ABOVE.
+
+    Sizes grow by COARSE_TO_FINE_FACTOR from COARSE_TO_FINE_START. An evaluation at a stage
+    costs about (its size / size)^2 of one at the last, so the earlier stages get more of
+    them: twice the last stage's at the first, fewer as they grow.
+    """
+    if size <= COARSE_TO_FINE_ABOVE:
+        return [(size, steps)]
+    sizes = [size]
+    while sizes[0] / COARSE_TO_FINE_FACTOR >= COARSE_TO_FINE_START * 0.99:
+        sizes.insert(0, round(sizes[0] / COARSE_TO_FINE_FACTOR))
+    shares = np.linspace(2.0, 1.0, len(sizes))
+    return [(side, max(1, round(steps * share))) for side, share in zip(sizes, shares,
+                                                                          strict=True)]
+
+
 def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
             tv_weight=DEFAULT_TV_WEIGHT, content_layer=CONTENT_LAYER, style_layers=STYLE_LAYERS,
             style_blend=None, init="noisy-content", noise=0.25, optimizer="lbfgs",
-            steps=DEFAULT_STEPS, learning_rate=0.02, seed=1, weights="auto", progress=True,
-            callback=None, callback_every=0):
+            steps=DEFAULT_STEPS, schedule=None, learning_rate=0.02, seed=1, weights="auto",
+            progress=True, callback=None, callback_every=0):
     """Neural style transfer: the image G that minimises
     alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
 
@@ -1015,9 +1074,16 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     images blended by the weights `style_blend` (their Gram matrices are averaged with those
     weights: the same gradients as weighting each image's style cost). A weight of 0 for
     alpha or beta skips that network branch, which turns stylize into the content or style
-    reconstructions of Gatys et al. Fig. 1. The targets are computed once; each step is one
-    compiled forward and backward pass. Options are keyword-only, so new ones can be added
-    without breaking calls. Returns an OptimizationResult. Taught in notebook 04.
+    reconstructions of Gatys et al. 2016, Fig. 1. The targets are computed once per size; each
+    step is one compiled forward and backward pass.
+
+    schedule: None (the default) makes G in one pass of `steps` evaluations. A list of
+    (longest side, evaluations) pairs makes it coarse to fine: optimised small first, each
+    result enlarged as the next start, with the content and style images scaled alike and
+    the targets recomputed for each size. "auto" takes coarse_to_fine_schedule(size, steps)
+    for pictures larger than COARSE_TO_FINE_ABOVE px. Options are
+    keyword-only, so new ones can be added without breaking calls. Returns an
+    OptimizationResult whose history has a "size" per evaluation. Taught in notebook 04.
     """
     content = tf.convert_to_tensor(content, tf.float32)
     styles = style if isinstance(style, (list, tuple)) else [] if style is None else [style]
@@ -1032,12 +1098,10 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     layers = ([content_layer] if alpha else []) + [name for name, _ in used_style_layers]
     if not layers:
         raise ValueError("alpha and beta are both 0: there is nothing to optimise")
+    stages = _stages(max(content.shape[1:3]), steps, schedule)
     extractor = make_feature_extractor(layers, weights)
 
-    content_target = extractor(content)[content_layer] if alpha else None
-    style_targets = _blended_style_targets(extractor, styles, blend, used_style_layers)
-
-    def loss_fn(image):
+    def loss_fn(image, content_target, style_targets):
         features = extractor(image)
         J_content = tf.constant(0.0)
         if alpha:
@@ -1049,20 +1113,73 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         total = total_cost(J_content, J_style, alpha, beta) + tv_weight * J_tv
         return {"total": total, "content": J_content, "style": J_style, "tv": J_tv}
 
-    start = initial_image(content, init, noise, seed)
-    result = optimize_image(
-        loss_fn, start, steps=steps, optimizer=optimizer, learning_rate=learning_rate,
-        progress=progress, callback=callback, callback_every=callback_every,
-    )
+    image, results = init, []
+    for side, stage_steps in stages:
+        scale = side / max(content.shape[1:3])
+        stage_content = _rescaled(content, scale)
+        content_target = extractor(stage_content)[content_layer] if alpha else tf.zeros(())
+        style_targets = _blended_style_targets(
+            extractor, [_rescaled(s, scale) for s in styles], blend, used_style_layers)
+        start = initial_image(stage_content, image, noise, seed)
+        label = f"{side} px" if len(stages) > 1 else None
+        results.append(optimize_image(
+            loss_fn, start, steps=stage_steps, optimizer=optimizer, learning_rate=learning_rate,
+            progress=progress, callback=callback, callback_every=callback_every,
+            loss_args=(content_target, style_targets), label=label))
+        image = results[-1].image
+        if results[-1].stop_reason != "finished":
+            break  # interrupted or stopped: keep what there is
+    result = _joined(results, stages, content)
     result.settings = {
         "alpha": alpha, "beta": beta, "tv_weight": tv_weight, "content_layer": content_layer,
         "style_layers": [list(pair) for pair in style_layers], "style_blend": blend,
         "init": init if isinstance(init, str) else "an image", "noise": noise,
-        "optimizer": optimizer, "steps": steps,
+        "optimizer": optimizer, "steps": steps, "schedule": [list(stage) for stage in stages],
         "learning_rate": learning_rate if optimizer == "adam" else None, "seed": seed,
         "size": list(content.shape[1:3]), "weights_source": extractor.weights_source,
     }
     return result
+
+
+def _stages(size, steps, schedule):
+    if schedule == "auto":
+        return coarse_to_fine_schedule(size, steps)
+    if schedule is None:
+        return [(size, steps)]
+    stages = [(int(side), int(count)) for side, count in schedule]
+    if not stages or stages[-1][0] != size or min(c for _, c in stages) < 1 or min(
+            s for s, _ in stages) < MIN_IMAGE_SIDE:
+        raise ValueError(f"schedule must be (size, evaluations) pairs ending at {size} px, "
+                         f"sizes of at least {MIN_IMAGE_SIDE} px, evaluations of at least 1")
+    return stages
+
+
+def _rescaled(image, scale):
+    """image scaled by `scale` ("area" when shrinking: no aliasing); itself at scale 1."""
+    if scale == 1:
+        return image
+    height, width = image.shape[1:3]
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    return tf.image.resize(image, size, method="area" if scale < 1 else "bicubic")
+
+
+def _joined(results, stages, content):
+    """One OptimizationResult for a run of stages: the last stage's best image, at the
+    content's size, and every stage's history in a row, with the size of each evaluation."""
+    history, offset_steps, offset_seconds = {}, 0, 0.0
+    for result, (side, _) in zip(results, stages, strict=False):
+        for name, values in result.history.items():
+            if name == "step":
+                values = [step + offset_steps for step in values]
+            elif name == "seconds":
+                values = [seconds + offset_seconds for seconds in values]
+            history.setdefault(name, []).extend(values)
+        history.setdefault("size", []).extend([side] * len(result.history["step"]))
+        offset_steps, offset_seconds = len(history["step"]), result.seconds + offset_seconds
+    image = results[-1].image
+    if image.shape[1:3] != content.shape[1:3]:  # stopped before the last stage
+        image = initial_image(content, image)
+    return OptimizationResult(image, history, results[-1].stop_reason)
 
 
 def _normalized_blend(style_blend, count):
@@ -1115,7 +1232,7 @@ def save_artwork(result, path, overwrite=False, **facts):
 
 
 def reconstruct_content(content, layer, **options):
-    """Gatys et al. Fig. 1 (top): start from noise and match only the content at `layer`.
+    """Gatys et al. 2016, Fig. 1 (top): start from noise and match only the content at `layer`.
 
     What survives shows what the layer keeps. Options go to stylize. Taught in notebook 02.
     """
@@ -1124,7 +1241,7 @@ def reconstruct_content(content, layer, **options):
 
 
 def synthesize_texture(style, style_layers, **options):
-    """Gatys et al. Fig. 1 (bottom): start from noise and match only the Gram matrices.
+    """Gatys et al. 2016, Fig. 1 (bottom): start from noise and match only the Gram matrices.
 
     The result has the style image's size and no content at all. Taught in notebook 03.
     """
@@ -1654,19 +1771,19 @@ def your_function(name, notebook):
     its check; otherwise the reference nst.<name>, with a line saying why. Notebook 04 runs
     your own costs with it.
 
-    The notebook is looked for in the current folder (where Jupyter runs it), then in the
-    course's notebooks/. Its cells that only define functions run in order in a fresh
-    namespace, so that, say, your compute_layer_style_cost finds your gram_matrix.
+    The notebook is looked for in the current folder, where Jupyter runs the notebook that
+    asks (save the other one first: the file on disk is read). Its cells that only define
+    functions run in order in a fresh namespace, so that, say, your
+    compute_layer_style_cost finds your gram_matrix.
     """
     import ast
     import linecache
 
-    folders = [Path.cwd(), REPO_ROOT / "notebooks"]
-    path = next((f / notebook for f in folders if (f / notebook).is_file()), None)
+    path = Path.cwd() / notebook  # Jupyter runs a notebook in its own folder
     namespace = {"tf": tf, "np": np, "nst": sys.modules[__name__]}
     try:
-        if path is None:
-            raise FileNotFoundError(f"{notebook} not found in {folders[0]}")
+        if not path.is_file():
+            raise FileNotFoundError(f"{notebook} not found in {path.parent}")
         for index, cell in enumerate(json.loads(path.read_text())["cells"]):
             source = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
             if source and all(isinstance(node, ast.FunctionDef)

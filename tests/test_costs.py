@@ -207,3 +207,17 @@ def test_balanced_style_layers_give_the_asked_shares_and_keep_the_total(content_
     np.testing.assert_allclose(shares, np.array(profile) / sum(profile), rtol=1e-4)
     with pytest.raises(ValueError, match="5 non-negative shares"):
         nst.balanced_style_layers(style_image, content_image, [1, 2])
+
+
+def test_a_claim_is_an_error_only_when_strict_at_student_settings(monkeypatch, capsys):
+    nst.claim(True, "anything")
+    monkeypatch.setenv("NST_STRICT_CLAIMS", "1")
+    monkeypatch.delenv("NST_QUICK", raising=False)
+    with pytest.raises(AssertionError, match="the text claims that the sky is green"):
+        nst.claim(False, "the sky is green")
+    monkeypatch.setenv("NST_QUICK", "1")  # tiny runs cannot bear claims out
+    nst.claim(False, "the sky is green")
+    monkeypatch.delenv("NST_STRICT_CLAIMS")  # a student who changed a parameter
+    monkeypatch.delenv("NST_QUICK")
+    nst.claim(False, "the sky is green")
+    assert capsys.readouterr().out.count("Note: the text says that the sky is green") == 2

@@ -177,3 +177,40 @@ def test_an_image_can_be_the_start_and_is_resized_to_the_content():
     assert start.shape == content.shape
     assert float(tf.reduce_min(start)) >= 0 and float(tf.reduce_max(start)) <= 1
     np.testing.assert_allclose(float(tf.reduce_mean(start)), small.mean(), atol=0.01)
+
+
+def test_coarse_to_fine_schedule_grows_by_root_two_from_128_px():
+    assert nst.coarse_to_fine_schedule(256, 50) == [(256, 50)]  # small: one pass
+    schedule = nst.coarse_to_fine_schedule(512, 40)
+    assert [side for side, _ in schedule] == [128, 181, 256, 362, 512]
+    assert schedule[-1][1] == 40
+    evaluations = [count for _, count in schedule]
+    assert evaluations == sorted(evaluations, reverse=True)  # cheap stages get more
+
+
+def grey_distance(image):
+    return {"total": tf.reduce_sum(tf.square(image - 0.3))}
+
+
+def test_one_compiled_function_serves_every_size():
+    for side in (8, 12, 16, 20):
+        nst.optimize_image(grey_distance, np.full((1, side, side, 3), 0.5, np.float32),
+                           steps=2, progress=False)
+    compiled = nst._compiled_costs_and_gradient(grey_distance)
+    assert compiled.experimental_get_tracing_count() <= 2  # then any size reuses the graph
+
+
+def test_stylize_coarse_to_fine_records_each_size_and_returns_the_full_size(
+        vgg, content_image, style_image):
+    result = nst.stylize(content_image, style_image, schedule=[(40, 3), (64, 4)],
+                         progress=False)
+    assert result.image.shape == content_image.shape
+    assert result.history["size"] == [40] * 3 + [64] * 4
+    assert result.history["step"] == list(range(1, 8))
+    assert np.all(np.diff(result.history["seconds"]) >= 0)
+    history = result.history
+    final = [t for t, s in zip(history["total"], history["size"], strict=True) if s == 64]
+    assert result.best_loss == min(final)
+    assert result.settings["schedule"] == [[40, 3], [64, 4]]
+    with pytest.raises(ValueError, match="ending at 64 px"):
+        nst.stylize(content_image, style_image, schedule=[(40, 3)], progress=False)
