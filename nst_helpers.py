@@ -10,9 +10,10 @@ Every notebook imports this module. It reads in the order of the course:
 6. Style cost        gram_matrix, compute_layer_style_cost,
                      compute_style_cost                         (notebook 03)
 7. Optimisation      total_cost, total_variation, optimize_image, stylize (notebook 04)
-8. Figures           plot_losses, show_feature_maps, show_gram_matrix
-9. Exercise checks   check_<function name>
-10. Command line     python nst_helpers.py --content C --style S --output G
+8. Controls          colour: rgb_to_yiq, match_color, preserve_color= of stylize
+9. Figures           plot_losses, show_feature_maps, show_gram_matrix
+10. Exercise checks  check_<function name>
+11. Command line     python nst_helpers.py --content C --style S --output G
 
 A function taught in a notebook has its reference version here under the same name and
 signature; its docstring names the notebook. Importing this module changes nothing
@@ -1065,8 +1066,8 @@ def coarse_to_fine_schedule(size, steps):
 def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
             tv_weight=DEFAULT_TV_WEIGHT, content_layer=CONTENT_LAYER, style_layers=STYLE_LAYERS,
             style_blend=None, init="noisy-content", noise=0.25, optimizer="lbfgs",
-            steps=DEFAULT_STEPS, schedule=None, learning_rate=0.02, seed=1, weights="auto",
-            progress=True, callback=None, callback_every=0):
+            steps=DEFAULT_STEPS, schedule=None, preserve_color="none", learning_rate=0.02,
+            seed=1, weights="auto", progress=True, callback=None, callback_every=0):
     """Neural style transfer: the image G that minimises
     alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
 
@@ -1081,7 +1082,12 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     (longest side, evaluations) pairs makes it coarse to fine: optimised small first, each
     result enlarged as the next start, with the content and style images scaled alike and
     the targets recomputed for each size. "auto" takes coarse_to_fine_schedule(size, steps)
-    for pictures larger than COARSE_TO_FINE_ABOVE px. Options are
+    for pictures larger than COARSE_TO_FINE_ABOVE px.
+
+    preserve_color (Gatys et al. 2017, sec. 5): "none"; "luminance" transfers the style to
+    the luminance only (both images in grey, the style's brightness matched to the
+    content's) and puts the content's colours back; "histogram" first moves the style
+    image's colours to the content's mean and covariance (match_color). Options are
     keyword-only, so new ones can be added without breaking calls. Returns an
     OptimizationResult whose history has a "size" per evaluation. Taught in notebook 04.
     """
@@ -1093,6 +1099,15 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     for name, image in [("content", content)] + [("style", s) for s in styles]:
         if not bool(tf.reduce_all(tf.math.is_finite(image))):
             raise ValueError(f"the {name} image holds NaN or infinite values")
+    if preserve_color not in PRESERVE_COLOR_CHOICES:
+        raise ValueError(f"preserve_color must be one of {PRESERVE_COLOR_CHOICES}, "
+                         f"not {preserve_color!r}")
+    coloured_content = content
+    if preserve_color == "histogram":
+        styles = [match_color(image, content) for image in styles]
+    elif preserve_color == "luminance":
+        styles = [luminance_image(image, like=content) for image in styles]
+        content = luminance_image(content)
     blend = _normalized_blend(style_blend, len(styles)) if styles else []
     used_style_layers = [(name, w) for name, w in style_layers if w and beta]
     layers = ([content_layer] if alpha else []) + [name for name, _ in used_style_layers]
@@ -1130,11 +1145,14 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         if results[-1].stop_reason != "finished":
             break  # interrupted or stopped: keep what there is
     result = _joined(results, stages, content)
+    if preserve_color == "luminance":
+        result.image = with_luminance(coloured_content, result.image)
     result.settings = {
         "alpha": alpha, "beta": beta, "tv_weight": tv_weight, "content_layer": content_layer,
         "style_layers": [list(pair) for pair in style_layers], "style_blend": blend,
         "init": init if isinstance(init, str) else "an image", "noise": noise,
         "optimizer": optimizer, "steps": steps, "schedule": [list(stage) for stage in stages],
+        "preserve_color": preserve_color,
         "learning_rate": learning_rate if optimizer == "adam" else None, "seed": seed,
         "size": list(content.shape[1:3]), "weights_source": extractor.weights_source,
     }
@@ -1250,7 +1268,74 @@ def synthesize_texture(style, style_layers, **options):
 
 
 # ---------------------------------------------------------------------------------------
-# 8. Figures
+# 8. Controls: colour (Gatys et al. 2017, "Controlling Perceptual Factors", sec. 5)
+# ---------------------------------------------------------------------------------------
+
+# RGB -> YIQ (NTSC): Y is the luminance, I and Q the colour. The rows of the inverse are
+# computed, not typed, so the round trip is exact to float precision.
+RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
+                       [0.595716, -0.274453, -0.321263],
+                       [0.211456, -0.522591, 0.311135]], np.float32)
+YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ).astype(np.float32)
+PRESERVE_COLOR_CHOICES = ("none", "luminance", "histogram")
+
+
+def rgb_to_yiq(image):
+    """RGB (..., 3) -> YIQ (..., 3): luminance first, then the two colour axes."""
+    return tf.tensordot(tf.convert_to_tensor(image, tf.float32), RGB_TO_YIQ.T, axes=1)
+
+
+def yiq_to_rgb(image):
+    """The inverse of rgb_to_yiq (not clipped)."""
+    return tf.tensordot(tf.convert_to_tensor(image, tf.float32), YIQ_TO_RGB.T, axes=1)
+
+
+def luminance_image(image, like=None):
+    """The luminance of `image` as a grey RGB image; with `like`, its mean and spread moved
+    to those of like's luminance (Gatys et al. 2017 match the style's to the content's)."""
+    Y = rgb_to_yiq(image)[..., :1]
+    if like is not None:
+        Y_like = rgb_to_yiq(like)[..., :1]
+        Y = (Y - tf.reduce_mean(Y)) / (tf.math.reduce_std(Y) + 1e-6)
+        Y = Y * tf.math.reduce_std(Y_like) + tf.reduce_mean(Y_like)
+    return tf.clip_by_value(tf.concat([Y, Y, Y], axis=-1), 0.0, 1.0)
+
+
+def with_luminance(image, luminance):
+    """image's colour (I, Q) with the luminance Y of `luminance` (a grey or colour image)."""
+    yiq = rgb_to_yiq(image)
+    Y = rgb_to_yiq(luminance)[..., :1]
+    return tf.clip_by_value(yiq_to_rgb(tf.concat([Y, yiq[..., 1:]], axis=-1)), 0.0, 1.0)
+
+
+def match_color(style, content):
+    """style's pixels moved to content's colour mean and covariance: x' = A (x - mu_S) +
+    mu_C with A = Sigma_C^(1/2) Sigma_S^(-1/2) (symmetric square roots), the colour
+    transfer of Gatys et al. 2017 (after Hertzmann's Image Analogies), clipped to [0, 1]."""
+    def mean_and_covariance(image):
+        pixels = np.asarray(image, np.float64).reshape(-1, 3)
+        return pixels.mean(0), np.cov(pixels, rowvar=False) + 1e-5 * np.eye(3)
+
+    def matrix_power(matrix, power):
+        values, vectors = np.linalg.eigh(matrix)
+        return vectors @ np.diag(values**power) @ vectors.T
+
+    mu_S, sigma_S = mean_and_covariance(style)
+    mu_C, sigma_C = mean_and_covariance(content)
+    A = matrix_power(sigma_C, 0.5) @ matrix_power(sigma_S, -0.5)
+    pixels = np.asarray(style, np.float64).reshape(-1, 3)
+    moved = (pixels - mu_S) @ A.T + mu_C
+    return tf.constant(np.clip(moved, 0, 1).reshape(np.shape(style)), tf.float32)
+
+
+def chroma_distance(image, content):
+    """Mean absolute difference of the colour channels (I, Q) of two images: how far an
+    image's colours are from the content's, whatever its brightness."""
+    return float(tf.reduce_mean(tf.abs(rgb_to_yiq(image)[..., 1:] - rgb_to_yiq(content)[..., 1:])))
+
+
+# ---------------------------------------------------------------------------------------
+# 9. Figures
 # ---------------------------------------------------------------------------------------
 
 
@@ -1305,7 +1390,7 @@ def show_gram_matrix(gram, title="", ax=None):
 
 
 # ---------------------------------------------------------------------------------------
-# 9. Exercise checks: run the learner's function against the reference, explain mistakes
+# 10. Exercise checks: run the learner's function against the reference, explain mistakes
 # ---------------------------------------------------------------------------------------
 
 CHECK_RTOL = 1e-4  # float32 sums over thousands of terms differ from the reference by ~1e-6
@@ -1803,7 +1888,7 @@ def your_function(name, notebook):
 
 
 # ---------------------------------------------------------------------------------------
-# 10. Command line
+# 11. Command line
 # ---------------------------------------------------------------------------------------
 
 CLI_EXAMPLE = (
@@ -1844,6 +1929,9 @@ def build_argument_parser():
         help=f"weight of the style cost (default {DEFAULT_BETA:g}); raise it for more style")
     add("--tv-weight", type=float, default=DEFAULT_TV_WEIGHT,
         help=f"weight of the smoothness term (default {DEFAULT_TV_WEIGHT:g})")
+    add("--preserve-color", choices=PRESERVE_COLOR_CHOICES, default="none",
+        help="keep the photo's colours: luminance (style the brightness only) or histogram "
+             "(the painting recoloured with the photo's colours first); default none")
     add("--seed", type=int, default=1, help="random seed of the initial noise (default 1)")
     add("--weights", default="auto",
         help="VGG19 weights: auto, imagenet, quantized, or a Keras .h5 file (default auto)")
@@ -1870,7 +1958,7 @@ def main(argv=None):
             content, styles, style_blend=args.style_blend, alpha=args.alpha, beta=args.beta,
             tv_weight=args.tv_weight, optimizer=args.optimizer, steps=args.steps,
             learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
-            progress=not args.quiet,
+            preserve_color=args.preserve_color, progress=not args.quiet,
         )
         paths = save_artwork(result, output, overwrite=args.overwrite, content=args.content,
                              style=args.style)

@@ -92,3 +92,15 @@ def test_output_under_a_file_is_a_one_line_error(tmp_path):
     assert completed.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'file' / 'out.jpg'}: {tmp_path / 'file'} is a file, not a folder. "
         "Choose another output folder."]
+
+
+def test_preserve_color_from_the_command_line(tmp_path):
+    output = tmp_path / "kept.png"
+    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
+                    "--size", "48", "--steps", "2", "--quiet", "--weights", "quantized",
+                    "--preserve-color", "luminance")
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(output.with_suffix(".json").read_text())["preserve_color"] == "luminance"
+    refused = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
+                  "--preserve-color", "sepia")
+    assert refused.returncode == 2 and "invalid choice: 'sepia'" in refused.stderr
