@@ -1066,8 +1066,9 @@ def coarse_to_fine_schedule(size, steps):
 def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
             tv_weight=DEFAULT_TV_WEIGHT, content_layer=CONTENT_LAYER, style_layers=STYLE_LAYERS,
             style_blend=None, init="noisy-content", noise=0.25, optimizer="lbfgs",
-            steps=DEFAULT_STEPS, schedule=None, preserve_color="none", learning_rate=0.02,
-            seed=1, weights="auto", progress=True, callback=None, callback_every=0):
+            steps=DEFAULT_STEPS, schedule=None, preserve_color="none", style_scale=1.0,
+            learning_rate=0.02, seed=1, weights="auto", progress=True, callback=None,
+            callback_every=0):
     """Neural style transfer: the image G that minimises
     alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
 
@@ -1087,7 +1088,9 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     preserve_color (Gatys et al. 2017, sec. 5): "none"; "luminance" transfers the style to
     the luminance only (both images in grey, the style's brightness matched to the
     content's) and puts the content's colours back; "histogram" first moves the style
-    image's colours to the content's mean and covariance (match_color). Options are
+    image's colours to the content's mean and covariance (match_color). style_scale
+    (sec. 6): the style images are resized by this factor first, so that their strokes
+    come out larger (above 1) or smaller (below 1) on G. Options are
     keyword-only, so new ones can be added without breaking calls. Returns an
     OptimizationResult whose history has a "size" per evaluation. Taught in notebook 04.
     """
@@ -1102,6 +1105,7 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     if preserve_color not in PRESERVE_COLOR_CHOICES:
         raise ValueError(f"preserve_color must be one of {PRESERVE_COLOR_CHOICES}, "
                          f"not {preserve_color!r}")
+    styles = [_scaled_style(image, style_scale) for image in styles]
     coloured_content = content
     if preserve_color == "histogram":
         styles = [match_color(image, content) for image in styles]
@@ -1152,11 +1156,23 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         "style_layers": [list(pair) for pair in style_layers], "style_blend": blend,
         "init": init if isinstance(init, str) else "an image", "noise": noise,
         "optimizer": optimizer, "steps": steps, "schedule": [list(stage) for stage in stages],
-        "preserve_color": preserve_color,
+        "preserve_color": preserve_color, "style_scale": style_scale,
         "learning_rate": learning_rate if optimizer == "adam" else None, "seed": seed,
         "size": list(content.shape[1:3]), "weights_source": extractor.weights_source,
     }
     return result
+
+
+def _scaled_style(image, factor):
+    """A style image resized by `factor`, or a clear error if that leaves it too small."""
+    if not factor > 0:
+        raise ValueError(f"style_scale must be a positive number, not {factor}")
+    scaled = _rescaled(image, factor)
+    if min(scaled.shape[1:3]) < MIN_IMAGE_SIDE:
+        raise ValueError(f"style_scale={factor:g} shrinks the style image to "
+                         f"{scaled.shape[2]}x{scaled.shape[1]} px; VGG19 needs at least "
+                         f"{MIN_IMAGE_SIDE} px on the shorter side. Use a larger factor.")
+    return scaled
 
 
 def _stages(size, steps, schedule):
@@ -1932,6 +1948,9 @@ def build_argument_parser():
     add("--preserve-color", choices=PRESERVE_COLOR_CHOICES, default="none",
         help="keep the photo's colours: luminance (style the brightness only) or histogram "
              "(the painting recoloured with the photo's colours first); default none")
+    add("--style-scale", type=float, default=1.0, metavar="F",
+        help="resize the style image by F first: above 1 for larger strokes, below 1 for "
+             "smaller ones (default 1)")
     add("--seed", type=int, default=1, help="random seed of the initial noise (default 1)")
     add("--weights", default="auto",
         help="VGG19 weights: auto, imagenet, quantized, or a Keras .h5 file (default auto)")
@@ -1958,7 +1977,8 @@ def main(argv=None):
             content, styles, style_blend=args.style_blend, alpha=args.alpha, beta=args.beta,
             tv_weight=args.tv_weight, optimizer=args.optimizer, steps=args.steps,
             learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
-            preserve_color=args.preserve_color, progress=not args.quiet,
+            preserve_color=args.preserve_color, style_scale=args.style_scale,
+            progress=not args.quiet,
         )
         paths = save_artwork(result, output, overwrite=args.overwrite, content=args.content,
                              style=args.style)

@@ -72,3 +72,15 @@ def test_preserve_color_keeps_the_content_colours(vgg, content_image, style_imag
 def test_preserve_color_refuses_an_unknown_mode(content_image, style_image):
     with pytest.raises(ValueError, match="preserve_color must be one of"):
         nst.stylize(content_image, style_image, steps=1, preserve_color="sepia")
+
+
+def test_style_scale_resizes_the_style_first(vgg, content_image, style_image):
+    # A larger style image has larger strokes: its Gram targets differ, so does the result.
+    plain = nst.stylize(content_image, style_image, steps=3, progress=False)
+    large = nst.stylize(content_image, style_image, steps=3, progress=False, style_scale=2.0)
+    assert large.settings["style_scale"] == 2.0
+    assert not np.allclose(plain.image.numpy(), large.image.numpy())
+    with pytest.raises(ValueError, match="style_scale=0.2 shrinks the style image"):
+        nst.stylize(content_image, style_image, steps=1, style_scale=0.2)
+    with pytest.raises(ValueError, match="positive number"):
+        nst.stylize(content_image, style_image, steps=1, style_scale=0)
