@@ -1067,8 +1067,8 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
             tv_weight=DEFAULT_TV_WEIGHT, content_layer=CONTENT_LAYER, style_layers=STYLE_LAYERS,
             style_blend=None, init="noisy-content", noise=0.25, optimizer="lbfgs",
             steps=DEFAULT_STEPS, schedule=None, preserve_color="none", style_scale=1.0,
-            learning_rate=0.02, seed=1, weights="auto", progress=True, callback=None,
-            callback_every=0):
+            masks=None, learning_rate=0.02, seed=1, weights="auto", progress=True,
+            callback=None, callback_every=0):
     """Neural style transfer: the image G that minimises
     alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
 
@@ -1090,7 +1090,10 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     content's) and puts the content's colours back; "histogram" first moves the style
     image's colours to the content's mean and covariance (match_color). style_scale
     (sec. 6): the style images are resized by this factor first, so that their strokes
-    come out larger (above 1) or smaller (below 1) on G. Options are
+    come out larger (above 1) or smaller (below 1) on G. masks (sec. 4): one mask per
+    style image, white (1) where that style applies, any size (resized to C's); each
+    style is then matched only inside its region, through Gram matrices weighted by the
+    region (masked_style_target). Options are
     keyword-only, so new ones can be added without breaking calls. Returns an
     OptimizationResult whose history has a "size" per evaluation. Taught in notebook 04.
     """
@@ -1106,6 +1109,9 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         raise ValueError(f"preserve_color must be one of {PRESERVE_COLOR_CHOICES}, "
                          f"not {preserve_color!r}")
     styles = [_scaled_style(image, style_scale) for image in styles]
+    region_masks = None if masks is None else _checked_masks(masks, content, len(styles))
+    if region_masks is not None and style_blend is not None:
+        raise ValueError("give either masks (one region per style) or style_blend, not both")
     coloured_content = content
     if preserve_color == "histogram":
         styles = [match_color(image, content) for image in styles]
@@ -1120,14 +1126,19 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     stages = _stages(max(content.shape[1:3]), steps, schedule)
     extractor = make_feature_extractor(layers, weights)
 
-    def loss_fn(image, content_target, style_targets):
+    def loss_fn(image, content_target, style_targets, stage_masks):
         features = extractor(image)
         J_content = tf.constant(0.0)
         if alpha:
             J_content = compute_content_cost(content_target, features[content_layer])
         J_style = tf.constant(0.0)
         for name, weight in used_style_layers:
-            J_style += weight * layer_style_cost_from_target(style_targets[name], features[name])
+            if stage_masks is None:
+                J_layer = layer_style_cost_from_target(style_targets[name], features[name])
+            else:
+                J_layer = masked_layer_style_cost(style_targets[name], features[name],
+                                                  stage_masks)
+            J_style += weight * J_layer
         J_tv = total_variation(image)
         total = total_cost(J_content, J_style, alpha, beta) + tv_weight * J_tv
         return {"total": total, "content": J_content, "style": J_style, "tv": J_tv}
@@ -1137,14 +1148,20 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         scale = side / max(content.shape[1:3])
         stage_content = _rescaled(content, scale)
         content_target = extractor(stage_content)[content_layer] if alpha else tf.zeros(())
-        style_targets = _blended_style_targets(
-            extractor, [_rescaled(s, scale) for s in styles], blend, used_style_layers)
+        stage_styles = [_rescaled(s, scale) for s in styles]
+        if region_masks is None:
+            style_targets = _blended_style_targets(extractor, stage_styles, blend,
+                                                   used_style_layers)
+            stage_masks = None
+        else:
+            style_targets = _region_style_targets(extractor, stage_styles, used_style_layers)
+            stage_masks = tf.image.resize(region_masks, stage_content.shape[1:3], "area")
         start = initial_image(stage_content, image, noise, seed)
         label = f"{side} px" if len(stages) > 1 else None
         results.append(optimize_image(
             loss_fn, start, steps=stage_steps, optimizer=optimizer, learning_rate=learning_rate,
             progress=progress, callback=callback, callback_every=callback_every,
-            loss_args=(content_target, style_targets), label=label))
+            loss_args=(content_target, style_targets, stage_masks), label=label))
         image = results[-1].image
         if results[-1].stop_reason != "finished":
             break  # interrupted or stopped: keep what there is
@@ -1157,6 +1174,7 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         "init": init if isinstance(init, str) else "an image", "noise": noise,
         "optimizer": optimizer, "steps": steps, "schedule": [list(stage) for stage in stages],
         "preserve_color": preserve_color, "style_scale": style_scale,
+        "masks": None if masks is None else len(masks),
         "learning_rate": learning_rate if optimizer == "adam" else None, "seed": seed,
         "size": list(content.shape[1:3]), "weights_source": extractor.weights_source,
     }
@@ -1221,6 +1239,58 @@ def _normalized_blend(style_blend, count):
     if len(blend) != count or min(blend) < 0 or sum(blend) <= 0:
         raise ValueError(f"style_blend needs {count} non-negative weights with a positive sum")
     return [w / sum(blend) for w in blend]
+
+
+def _checked_masks(masks, content, count):
+    """Masks as one tensor (regions, H, W, 1) in [0, 1] at the content's size, or a clear
+    error: a wrong count, a mask that is empty, not finite, or not an image."""
+    masks = list(masks)
+    if len(masks) != count:
+        raise ValueError(f"{len(masks)} mask(s) for {count} style image(s): give one mask "
+                         "per style, white where that style applies")
+    checked = []
+    for number, mask in enumerate(masks, start=1):
+        mask = np.asarray(mask, np.float32)
+        mask = mask.reshape(mask.shape[-3:] if mask.ndim == 4 else mask.shape)
+        if mask.ndim == 2:
+            mask = mask[..., np.newaxis]
+        if mask.ndim != 3 or mask.shape[-1] not in (1, 3) or not np.all(np.isfinite(mask)):
+            raise ValueError(f"mask {number}: expected a finite image of shape (H, W), "
+                             f"(H, W, 1) or (H, W, 3), not {np.shape(mask)}")
+        grey = tf.image.resize(mask.mean(axis=-1, keepdims=True)[np.newaxis],
+                               content.shape[1:3], "area")
+        if float(tf.reduce_max(grey)) < 0.5:
+            raise ValueError(f"mask {number} is empty: no pixel is white. White marks where "
+                             f"style {number} applies.")
+        checked.append(tf.clip_by_value(grey[0], 0.0, 1.0))
+    return tf.stack(checked)
+
+
+def masked_style_target(a, mask):
+    """style_target of the positions a region covers: (m F)^T F / sum(m), with F the
+    activation as (positions, channels) and m the mask averaged down to the layer's grid.
+    An all-white mask gives style_target(a). Gatys et al. 2017, sec. 4."""
+    n_C = tf.shape(a)[-1]
+    m = tf.reshape(tf.image.resize(mask[tf.newaxis], tf.shape(a)[1:3], "area"), [-1, 1])
+    F = tf.reshape(a, [-1, n_C])
+    return tf.matmul(F * m, F, transpose_a=True) / (tf.reduce_sum(m) + 1e-6)
+
+
+def masked_layer_style_cost(targets, a_G, masks):
+    """Sum over regions r of sum((targets[r] - masked_style_target(a_G, masks[r]))^2) /
+    (4 n_C^2): each region matched to its own style's Gram matrix."""
+    _, _, n_C = _activation_dims(a_G)
+    cost = tf.constant(0.0)
+    for region in range(len(targets)):
+        difference = targets[region] - masked_style_target(a_G, masks[region])
+        cost += tf.reduce_sum(tf.square(difference)) / (4.0 * n_C**2)
+    return cost
+
+
+def _region_style_targets(extractor, styles, style_layers):
+    """{layer: [style_target of each style image]}: one target per masked region."""
+    features = [extractor(image) for image in styles]
+    return {name: [style_target(f[name]) for f in features] for name, _ in style_layers}
 
 
 def _blended_style_targets(extractor, styles, blend, style_layers):
@@ -1948,6 +2018,9 @@ def build_argument_parser():
     add("--preserve-color", choices=PRESERVE_COLOR_CHOICES, default="none",
         help="keep the photo's colours: luminance (style the brightness only) or histogram "
              "(the painting recoloured with the photo's colours first); default none")
+    add("--mask", action="append", metavar="PATH",
+        help="once per --style, in the same order: an image, white where that style "
+             "applies (any size; resized to the content)")
     add("--style-scale", type=float, default=1.0, metavar="F",
         help="resize the style image by F first: above 1 for larger strokes, below 1 for "
              "smaller ones (default 1)")
@@ -1967,17 +2040,23 @@ def main(argv=None):
         if output.suffix.lower() not in IMAGE_SUFFIXES:
             raise ValueError(f"{output}: the output must end in .jpg, .jpeg or .png")
         _check_parent_folders(output)  # refuse now rather than after minutes of work
+        if args.mask and len(args.mask) != len(args.style):
+            raise ValueError(f"{len(args.mask)} --mask for {len(args.style)} --style: give "
+                             "one mask per style, in the same order")
         if not args.overwrite:
             for path in (output, output.with_suffix(".json")):
                 if path.exists():
                     raise FileExistsError(f"{path}: exists already; add --overwrite or rename.")
         content = load_image(args.content, args.size)
         styles = [load_image(path, args.size) for path in args.style]
+        masks = [_read_rgb_pixels(Path(path)) for path in args.mask] if args.mask else None
+        if masks is not None:
+            _checked_masks(masks, content, len(styles))  # an empty mask: before any work
         result = stylize(
             content, styles, style_blend=args.style_blend, alpha=args.alpha, beta=args.beta,
             tv_weight=args.tv_weight, optimizer=args.optimizer, steps=args.steps,
             learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
-            preserve_color=args.preserve_color, style_scale=args.style_scale,
+            preserve_color=args.preserve_color, style_scale=args.style_scale, masks=masks,
             progress=not args.quiet,
         )
         paths = save_artwork(result, output, overwrite=args.overwrite, content=args.content,

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import nst_helpers as nst
@@ -104,3 +105,27 @@ def test_preserve_color_from_the_command_line(tmp_path):
     refused = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
                   "--preserve-color", "sepia")
     assert refused.returncode == 2 and "invalid choice: 'sepia'" in refused.stderr
+
+
+def test_masks_from_the_command_line_are_checked_before_any_work(tmp_path):
+    from PIL import Image
+
+    white, black = tmp_path / "white.png", tmp_path / "black.png"
+    Image.new("L", (20, 10), 255).save(white)
+    Image.new("L", (20, 10), 0).save(black)
+    output = tmp_path / "out.png"
+    one_for_two = run("--content", CONTENT, "--style", STYLE, STYLE, "--mask", str(white),
+                      "--output", str(output))
+    assert one_for_two.returncode == 2 and "1 --mask for 2 --style" in one_for_two.stderr
+    assert "VGG19 weights" not in one_for_two.stdout
+    empty = run("--content", CONTENT, "--style", STYLE, STYLE, "--mask", str(white),
+                "--mask", str(black), "--output", str(output), "--weights", "quantized")
+    assert empty.returncode == 2 and "mask 2 is empty" in empty.stderr
+    assert "VGG19 weights" not in empty.stdout and not output.exists()
+    half = tmp_path / "half.png"
+    Image.fromarray(np.repeat([[0, 255]], 10, axis=0).astype(np.uint8)).save(half)
+    done = run("--content", CONTENT, "--style", STYLE, STYLE, "--mask", str(half),
+               "--mask", str(white), "--output", str(output), "--weights", "quantized",
+               "--size", "48", "--steps", "2", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(output.with_suffix(".json").read_text())["masks"] == 2

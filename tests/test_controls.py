@@ -84,3 +84,51 @@ def test_style_scale_resizes_the_style_first(vgg, content_image, style_image):
         nst.stylize(content_image, style_image, steps=1, style_scale=0.2)
     with pytest.raises(ValueError, match="positive number"):
         nst.stylize(content_image, style_image, steps=1, style_scale=0)
+
+
+# -- Spatial control (sec. 4): one style per region through masked Gram matrices. --
+
+def test_an_all_white_mask_gives_the_plain_style_target():
+    a = tf.constant(RNG.normal(size=(1, 6, 8, 5)), tf.float32)
+    white = tf.ones((6, 8, 1))
+    np.testing.assert_allclose(nst.masked_style_target(a, white), nst.style_target(a),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_a_half_mask_gives_the_style_target_of_that_half():
+    a = tf.constant(RNG.normal(size=(1, 6, 8, 5)), tf.float32)
+    left = np.zeros((6, 8, 1), np.float32)
+    left[:, :4] = 1
+    np.testing.assert_allclose(nst.masked_style_target(a, tf.constant(left)),
+                               nst.style_target(a[:, :, :4]), rtol=1e-5, atol=1e-5)
+
+
+def test_bad_masks_are_refused_before_any_work(content_image, style_image):
+    white = np.ones((10, 10), np.float32)
+    with pytest.raises(ValueError, match="1 mask\\(s\\) for 2 style image\\(s\\)"):
+        nst.stylize(content_image, [style_image, style_image], masks=[white], steps=1)
+    with pytest.raises(ValueError, match="mask 2 is empty: no pixel is white"):
+        nst.stylize(content_image, [style_image, style_image], masks=[white, 0 * white],
+                    steps=1)
+    with pytest.raises(ValueError, match="mask 1: expected a finite image"):
+        nst.stylize(content_image, [style_image], masks=[white * np.nan], steps=1)
+    with pytest.raises(ValueError, match="masks .* or style_blend, not both"):
+        nst.stylize(content_image, [style_image, style_image], masks=[white, white],
+                    style_blend=[1, 2], steps=1)
+
+
+def test_two_styles_in_two_regions(vgg, content_image):
+    red = np.zeros((1, 48, 48, 3), np.float32)
+    red[..., 0] = 0.9
+    blue = np.zeros((1, 48, 48, 3), np.float32)
+    blue[..., 2] = 0.9
+    height, width = content_image.shape[1:3]
+    left = np.zeros((height, width), np.float32)
+    left[:, : width // 2] = 1
+    result = nst.stylize(content_image, [red, blue], masks=[left, 1 - left], beta=1.0,
+                         steps=40, progress=False)
+    image = result.image.numpy()[0]
+    left_half, right_half = image[:, : width // 3], image[:, -width // 3:]
+    assert left_half[..., 0].mean() > right_half[..., 0].mean() + 0.1  # red on the left
+    assert right_half[..., 2].mean() > left_half[..., 2].mean() + 0.1  # blue on the right
+    assert result.settings["masks"] == 2
