@@ -82,6 +82,7 @@ gallery: setup
 
 benchmark: setup
 	$(PY) benchmarks/speed.py
+	$(PY) benchmarks/coarse_to_fine.py
 
 # Instructor kit (see INSTRUCTORS.md): student copies without solutions, and grading.
 student: setup
