@@ -243,7 +243,8 @@ def grade(notebook, name, timeout, full):
     # ignore_cleanup_errors: a submission may have deleted or locked its own sandbox.
     with tempfile.TemporaryDirectory(prefix="nst-grade-", ignore_cleanup_errors=True) as sandbox:
         sandbox = Path(sandbox)
-        shutil.copy2(REPO_ROOT / "nst_helpers.py", sandbox)
+        for module in ("nst_helpers.py", "nst_weights.py"):  # the module and its reader
+            shutil.copy2(REPO_ROOT / module, sandbox)
         shutil.copytree(REPO_ROOT / "images", sandbox / "images")
         (sandbox / "generated_images").mkdir()
         (sandbox / "notebooks").mkdir()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import nst_helpers as nst
+import nst_weights
 
 
 def neighbour_correlation(kernel):
@@ -72,14 +73,14 @@ def test_restricted_unpickler_refuses_other_globals(payload, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     data = pickle.dumps(payload, protocol=2)
     with pytest.raises(pickle.UnpicklingError, match="refusing to load the global"):
-        nst._restricted_load(io.BytesIO(data))
+        nst_weights._restricted_load(io.BytesIO(data))
     assert not (tmp_path / "pwned").exists()
 
 
 def test_tampered_weights_file_is_refused_without_running_code(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     stream = io.BytesIO()
-    for part in (nst._TORCH_MAGIC, nst._TORCH_PROTOCOL, {"little_endian": True},
+    for part in (nst_weights._TORCH_MAGIC, nst_weights._TORCH_PROTOCOL, {"little_endian": True},
                  {"block1_conv1_W_q": Evil()}):
         pickle.dump(part, stream, protocol=2)
     path = tmp_path / "weights_q.bin"
