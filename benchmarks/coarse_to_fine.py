@@ -17,7 +17,7 @@ import numpy as np
 import nst_helpers as nst
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import bare_vgg_seconds_per_step  # noqa: E402
+from speed import bare_vgg_seconds_per_step, time_to_reach  # noqa: E402
 
 SIZE = 512
 CONTENT = nst.IMAGES_DIR / "content" / "mont_saint_michel.jpg"
@@ -29,13 +29,6 @@ SCHEDULES = {
     "256, 512": [(256, 100), (512, 60)],
     "256, 362, 512": [(256, 80), (362, 50), (512, 50)],
 }
-
-
-def seconds_to_reach(history, cost):
-    for seconds, total in zip(history["seconds"], history["total"], strict=True):
-        if total <= cost:
-            return seconds
-    return None
 
 
 def main():
@@ -51,7 +44,7 @@ def main():
         wall = time.perf_counter() - start
         nst.save_image(result.image, OUTPUT / f"{name.replace(' ', '_')}.jpg", overwrite=True)
         single = single or result
-        reached = seconds_to_reach(single.history, result.best_loss)
+        reached = time_to_reach(single.history, result.best_loss)
         when = "never" if reached is None else f"after {reached:.0f} s"
         print(f"{name:>24}: {wall:6.1f} s ({wall / bare:5.1f} bare passes), cost "
               f"{result.best_loss:.3g}; one pass reached that cost {when}", flush=True)
