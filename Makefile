@@ -53,9 +53,12 @@ outputs: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+# Served from the repository's root, so that the notebooks' pictures (../images,
+# ../generated_images) load; it opens on notebooks/. Jupyter refuses to run as root unless
+# told; containers and CI machines often are root.
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks \
+	    $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # One style transfer with the default settings on a default pair.
 stylize: setup
