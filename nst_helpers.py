@@ -725,8 +725,16 @@ class _BudgetSpent(Exception):
     """All `steps` cost evaluations are done (scipy may ask for one more)."""
 
 
+class _StopRequested(Exception):
+    """should_stop() said so: a Stop button, say."""
+
+
+STOPPED = "stopped"  # the stop_reason when should_stop() asked for it
+
+
 def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning_rate=0.02,
-                   progress=True, callback=None, callback_every=0, loss_args=(), label=None):
+                   progress=True, callback=None, callback_every=0, should_stop=None,
+                   loss_args=(), label=None):
     """Minimise loss_fn(image, *loss_args)["total"] over the pixels of an image in [0, 1].
 
     loss_fn maps a (1, H, W, 3) image (and `loss_args`, such as targets) to a dict of scalar
@@ -737,8 +745,9 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     `learning_rate`).
     callback(iteration, image, costs) is called every `callback_every` accepted iterations
     (0: never): every Adam update is one; for L-BFGS, only the points its line search
-    accepts, never a rejected trial. Ctrl-C stops early and keeps the best image so far; so
-    does a NaN or infinite cost, with a message.
+    accepts, never a rejected trial. should_stop() is asked before every evaluation; when it
+    returns True the run ends with stop_reason STOPPED. Ctrl-C stops early too, and so does a
+    NaN or infinite cost, with a message; each keeps the best image so far.
     """
     initial_image = tf.convert_to_tensor(initial_image, tf.float32)
     if not bool(tf.reduce_all(tf.math.is_finite(initial_image))):
@@ -753,13 +762,15 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     def costs_and_gradient(image):
         return compiled(image, *loss_args)
 
-    tracker = _Tracker(steps, progress, callback, callback_every, label)
+    tracker = _Tracker(steps, progress, callback, callback_every, label, should_stop)
     run = _run_lbfgs if optimizer == "lbfgs" else _run_adam
     try:
         run(costs_and_gradient, initial_image, steps, learning_rate, tracker)
         stop_reason = "finished"
     except _BudgetSpent:
         stop_reason = "finished"
+    except _StopRequested:
+        stop_reason = STOPPED
     except KeyboardInterrupt:
         stop_reason = "interrupted"
         print(f"Interrupted at step {tracker.step}: keeping the best image so far.")
@@ -791,15 +802,21 @@ def _compiled_costs_and_gradient(loss_fn):
 class _Tracker:
     """Records every cost evaluation, keeps the best image, drives the progress bar."""
 
-    def __init__(self, steps, progress, callback, callback_every, label=None):
+    def __init__(self, steps, progress, callback, callback_every, label=None, should_stop=None):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(total=steps, disable=not progress, leave=False, unit="step",
                         desc=label)
         self.callback, self.callback_every = callback, callback_every
+        self.should_stop = should_stop
         self.history = {"step": [], "seconds": []}
         self.best_loss, self.best_image, self.step, self.iteration = np.inf, None, 0, 0
         self.steps, self.start = steps, time.perf_counter()
+
+    def check_stop(self):
+        """Called before each evaluation."""
+        if self.should_stop is not None and self.should_stop():
+            raise _StopRequested
 
     def record(self, image, costs):
         """Called once per evaluation with the image the costs belong to; returns the
@@ -848,6 +865,7 @@ def _run_adam(costs_and_gradient, initial_image, steps, learning_rate, tracker):
         return before, costs
 
     for _ in range(steps):
+        tracker.check_stop()
         before, costs = adam_step()
         tracker.accept(before, tracker.record(before, costs))
 
@@ -862,6 +880,7 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
     def cost_and_gradient(x):
         if tracker.step >= steps:  # scipy checks its budget only after overrunning it
             raise _BudgetSpent
+        tracker.check_stop()
         image = tf.constant(x.reshape(shape), tf.float32)
         costs, gradient = costs_and_gradient(image)
         evaluated[:] = evaluated[-3:] + [(x.copy(), image, tracker.record(image, costs))]
@@ -940,7 +959,7 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
             style_blend=None, init="noisy-content", noise=0.25, optimizer="lbfgs",
             steps=DEFAULT_STEPS, schedule=None, preserve_color="none", style_scale=1.0,
             masks=None, learning_rate=0.02, seed=1, weights="auto", progress=True,
-            callback=None, callback_every=0):
+            callback=None, callback_every=0, should_stop=None):
     """Neural style transfer: the image G that minimises
     alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
 
@@ -965,7 +984,8 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     come out larger (above 1) or smaller (below 1) on G. masks (sec. 4): one mask per
     style image, white (1) where that style applies, any size (resized to C's); each
     style is then matched only inside its region, through Gram matrices weighted by the
-    region (masked_style_target). Options are
+    region (masked_style_target). callback, callback_every and should_stop go to
+    optimize_image (should_stop() True ends the run, keeping the best image). Options are
     keyword-only, so new ones can be added without breaking calls. Returns an
     OptimizationResult whose history has a "size" per evaluation. Taught in notebook 04.
     """
@@ -1033,7 +1053,8 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         results.append(optimize_image(
             loss_fn, start, steps=stage_steps, optimizer=optimizer, learning_rate=learning_rate,
             progress=progress, callback=callback, callback_every=callback_every,
-            loss_args=(content_target, style_targets, stage_masks), label=label))
+            should_stop=should_stop, loss_args=(content_target, style_targets, stage_masks),
+            label=label))
         image = results[-1].image
         if results[-1].stop_reason != "finished":
             break  # interrupted or stopped: keep what there is

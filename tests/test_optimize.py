@@ -214,3 +214,31 @@ def test_stylize_coarse_to_fine_records_each_size_and_returns_the_full_size(
     assert result.settings["schedule"] == [[40, 3], [64, 4]]
     with pytest.raises(ValueError, match="ending at 64 px"):
         nst.stylize(content_image, style_image, schedule=[(40, 3)], progress=False)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_should_stop_ends_the_run_and_keeps_the_best_image(optimizer):
+    asked = []
+
+    def stop_after_six():
+        asked.append(1)
+        return len(asked) > 6
+
+    def quartic(image):
+        return {"total": tf.reduce_sum((image - TARGET) ** 4)}
+
+    result = nst.optimize_image(quartic, np.full((1, 8, 8, 3), 0.5, np.float32), steps=50,
+                                optimizer=optimizer, progress=False, should_stop=stop_after_six)
+    assert result.stop_reason == nst.STOPPED
+    assert len(result.history["total"]) == 6
+    assert float(quartic(result.image)["total"]) == pytest.approx(
+        min(result.history["total"]), rel=1e-5)
+
+
+def test_stylize_stopped_in_a_coarse_stage_returns_the_full_size(content_image, style_image):
+    asked = []
+    result = nst.stylize(content_image, style_image, schedule=[(40, 5), (64, 5)],
+                         progress=False, should_stop=lambda: asked.append(1) or len(asked) > 3)
+    assert result.stop_reason == nst.STOPPED
+    assert result.history["size"] == [40] * 3
+    assert result.image.shape == content_image.shape
