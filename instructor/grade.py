@@ -44,7 +44,8 @@ FAILED_ERRORS = {"AssertionError", "_ReferenceUsed", "NotImplementedError"}
 # What a solution may not use: the reference named like the exercise, and the helpers that
 # do its work wholesale (nst_helpers.REFERENCE_SHORTCUTS, which the checks' dynamic guard
 # uses too and which catches what this static look cannot see).
-HELPER_MODULE_NAMES = {"nst", "nst_helpers"}
+HELPER_MODULE_NAMES = {"nst", "nst_helpers", "nst_checks"}
+COURSE_MODULES = ("nst_helpers.py", "nst_weights.py", "nst_checks.py", "nst_studio.py")
 # Ways to reach the references, the checks or their frames without naming them, or to
 # blind the guard (a profiler hook).
 REACHING_NAMES = {"getattr", "setattr", "delattr", "vars", "globals", "locals", "exec",
@@ -170,8 +171,8 @@ def forbidden_uses(tree, exercise):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""]
             for module in modules:
-                if module.split(".")[0] == "nst_helpers":
-                    reasons.append("imports nst_helpers, the reference implementations")
+                if f"{module.split('.')[0]}.py" in COURSE_MODULES:
+                    reasons.append(f"imports {module}, the course's reference code")
                 elif module.split(".")[0] in REACHING_MODULES:
                     reasons.append(f"imports {module} to reach outside the exercise")
             if isinstance(node, ast.ImportFrom):
@@ -243,7 +244,8 @@ def grade(notebook, name, timeout, full):
     # ignore_cleanup_errors: a submission may have deleted or locked its own sandbox.
     with tempfile.TemporaryDirectory(prefix="nst-grade-", ignore_cleanup_errors=True) as sandbox:
         sandbox = Path(sandbox)
-        for module in ("nst_helpers.py", "nst_weights.py"):  # the module and its reader
+        # the module, its weights reader and the studio (notebook 06)
+        for module in COURSE_MODULES:
             shutil.copy2(REPO_ROOT / module, sandbox)
         shutil.copytree(REPO_ROOT / "images", sandbox / "images")
         (sandbox / "generated_images").mkdir()

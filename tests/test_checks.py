@@ -17,6 +17,10 @@ CHECKS = {
     "total_variation": (nst.check_total_variation, nst.total_variation),
     "count_conv_params": (nst.check_count_conv_params, nst.count_conv_params),
     "train_step": (nst.check_train_step, nst.train_step),
+    "rgb_to_yiq": (nst.check_rgb_to_yiq, nst.rgb_to_yiq),
+    "yiq_to_rgb": (nst.check_yiq_to_rgb, nst.yiq_to_rgb),
+    "match_color": (nst.check_match_color, nst.match_color),
+    "masked_style_target": (nst.check_masked_style_target, nst.masked_style_target),
 }
 
 
@@ -187,6 +191,121 @@ def params_without_bias(kernel_size, channels_in, channels_out):
     return kernel_size * kernel_size * channels_in * channels_out
 
 
+# Notebook 05: colour (YIQ, colour matching) and place (masked Gram matrices).
+M = nst.RGB_TO_YIQ
+M_INVERSE = np.linalg.inv(M)
+
+
+def yiq_not_transposed(image):
+    return tf.tensordot(image, M, axes=1)
+
+
+def yiq_channels_reversed(image):
+    return tf.tensordot(image[..., ::-1], M.T, axes=1)
+
+
+def yiq_with_the_inverse(image):
+    return tf.tensordot(image, M_INVERSE.T, axes=1)
+
+
+def yiq_with_numpy(image):  # works eagerly, fails on symbolic tensors
+    return tf.constant(np.asarray(image) @ M.T)
+
+
+def rgb_inverse_as_transpose(yiq):  # as if RGB_TO_YIQ were orthogonal
+    return tf.tensordot(yiq, M.T.T, axes=1)
+
+
+def rgb_inverse_not_transposed(yiq):
+    return tf.tensordot(yiq, M_INVERSE, axes=1)
+
+
+def rgb_forward_again(yiq):
+    return tf.tensordot(yiq, M.T, axes=1)
+
+
+def rgb_clipped(yiq):
+    return tf.clip_by_value(tf.tensordot(yiq, M_INVERSE.T, axes=1), 0.0, 1.0)
+
+
+def colour_statistics(image, denominator_offset=1):
+    pixels = tf.reshape(tf.cast(image, tf.float64), [-1, 3])
+    mean = tf.reduce_mean(pixels, axis=0)
+    centred = pixels - mean
+    count = tf.cast(tf.shape(pixels)[0] - denominator_offset, tf.float64)
+    covariance = tf.matmul(centred, centred, transpose_a=True) / count
+    return pixels, mean, covariance + 1e-5 * tf.eye(3, dtype=tf.float64)
+
+
+def symmetric_power(matrix, power):
+    values, vectors = tf.linalg.eigh(matrix)
+    return vectors @ tf.linalg.diag(values**power) @ tf.transpose(vectors)
+
+
+def colour_transfer(name, transform, centre=True, clip=True, denominator_offset=1):
+    """A TensorFlow match_color whose matrix A is transform(Sigma_S, Sigma_C)."""
+    def match(style, content):
+        pixels, mu_S, sigma_S = colour_statistics(style, denominator_offset)
+        _, mu_C, sigma_C = colour_statistics(content, denominator_offset)
+        A = transform(sigma_S, sigma_C)
+        moved = tf.matmul(pixels - mu_S if centre else pixels, A, transpose_b=True)
+        moved = moved + mu_C if centre else moved
+        moved = tf.clip_by_value(moved, 0.0, 1.0) if clip else moved
+        return tf.cast(tf.reshape(moved, tf.shape(style)), tf.float32)
+    match.__name__ = name
+    return match
+
+
+def right_transform(sigma_S, sigma_C):
+    return symmetric_power(sigma_C, 0.5) @ symmetric_power(sigma_S, -0.5)
+
+
+def match_swapped(style, content):
+    return colour_transfer("match", right_transform)(content, style)
+
+
+match_covariance_not_root = colour_transfer(
+    "match_covariance_not_root", lambda S, C: C @ tf.linalg.inv(S))
+match_factors_swapped = colour_transfer(
+    "match_factors_swapped", lambda S, C: symmetric_power(S, -0.5) @ symmetric_power(C, 0.5))
+match_mean_only = colour_transfer("match_mean_only", lambda S, C: tf.eye(3, dtype=tf.float64))
+match_per_channel = colour_transfer(
+    "match_per_channel",
+    lambda S, C: tf.linalg.diag(tf.sqrt(tf.linalg.diag_part(C) / tf.linalg.diag_part(S))))
+match_cholesky = colour_transfer(
+    "match_cholesky", lambda S, C: tf.linalg.cholesky(C) @ tf.linalg.inv(tf.linalg.cholesky(S)))
+match_no_mean_shift = colour_transfer("match_no_mean_shift", right_transform, centre=False)
+match_unclipped = colour_transfer("match_unclipped", right_transform, clip=False)
+
+
+def match_returns_numpy(style, content):
+    return colour_transfer("match", right_transform)(style, content).numpy()
+
+
+def masked_gram(resize=True, method="area", power=1, divisor="sum"):
+    def target(a, mask):
+        n_C = a.shape[-1]
+        grid = tf.image.resize(mask[tf.newaxis], a.shape[1:3], method) if resize else mask
+        m = tf.reshape(grid, [-1, 1])
+        F = tf.reshape(a, [-1, n_C])
+        scale = {"sum": tf.reduce_sum(m), "positions": float(F.shape[0]),
+                 "image sum": tf.reduce_sum(mask), "none": 1.0}[divisor]
+        return tf.matmul(F * m**power, F * m ** (power - 1), transpose_a=True) / scale
+    target.__name__ = f"masked_{'area' if resize else 'not_resized'}_{method}_{power}_{divisor}"
+    return target
+
+
+def masked_by_style_target(a, mask):  # the reference helper on sqrt(m) F, rescaled
+    m = tf.image.resize(mask[tf.newaxis], a.shape[1:3], "area")
+    n = float(a.shape[1] * a.shape[2])
+    return nst.style_target(a * tf.sqrt(m)) * n / tf.reduce_sum(m)
+
+
+def masked_ignores_mask(a, mask):
+    F = tf.reshape(a, [-1, a.shape[-1]])
+    return tf.matmul(F, F, transpose_a=True) / float(F.shape[0])
+
+
 CATALOGUE = [
     ("compute_content_cost", content_mean, "divided by n_H n_W n_C"),
     ("compute_content_cost", content_no_normalisation, "divide the sum of squares by 4 n_H"),
@@ -226,7 +345,40 @@ CATALOGUE = [
     ("train_step", step_uphill, "moved uphill"),
     ("train_step", step_never_applied, "left the pixels unchanged"),
     ("train_step", step_swapped_weights, "calls nst.train_step"),
+    ("rgb_to_yiq", yiq_not_transposed, "the matrix is not transposed"),
+    ("rgb_to_yiq", yiq_channels_reversed, "the channels are reversed"),
+    ("rgb_to_yiq", yiq_with_the_inverse, "you applied the inverse matrix"),
+    ("rgb_to_yiq", yiq_with_numpy, "inside tf.function"),
+    ("yiq_to_rgb", rgb_inverse_as_transpose, "the inverse is not the transpose"),
+    ("yiq_to_rgb", rgb_inverse_not_transposed, "the inverse matrix is not transposed"),
+    ("yiq_to_rgb", rgb_forward_again, "that is rgb_to_yiq again"),
+    ("yiq_to_rgb", rgb_clipped, "do not clip"),
+    ("match_color", match_swapped, "style and content are swapped"),
+    ("match_color", match_covariance_not_root, "take the square roots of the covariances"),
+    ("match_color", match_factors_swapped, "the factors are in the wrong order"),
+    ("match_color", match_mean_only, "that matches the mean only"),
+    ("match_color", match_per_channel, "each channel's spread alone"),
+    ("match_color", match_cholesky, "not a Cholesky factor"),
+    ("match_color", match_no_mean_shift, "subtract the style's mean colour"),
+    ("match_color", match_unclipped, "clip the result to [0, 1]"),
+    ("match_color", match_returns_numpy, "not a tf.Tensor"),
+    ("masked_style_target", masked_gram(resize=False), "resize the mask first"),
+    ("masked_style_target", masked_gram(divisor="positions"), "not by n_H n_W"),
+    ("masked_style_target", masked_gram(power=2), "counts m twice (m^2)"),
+    ("masked_style_target", masked_gram(divisor="image sum"), "resized to the layer's grid"),
+    ("masked_style_target", masked_gram(divisor="none"), "divide by sum(m)"),
+    ("masked_style_target", masked_gram(method="bilinear"), "method=\"area\""),
+    ("masked_style_target", masked_gram(method="nearest"), "method=\"area\""),
+    ("masked_style_target", masked_ignores_mask, "the mask is ignored"),
+    ("masked_style_target", masked_by_style_target, "calls nst.style_target"),
 ]
+
+
+def test_match_color_accepts_a_tensorflow_version_and_a_covariance_divided_by_n(capsys):
+    """The check's tolerance (1e-3 of a pixel value) lets through what is not a mistake."""
+    nst.check_match_color(colour_transfer("match", right_transform))
+    nst.check_match_color(colour_transfer("match", right_transform, denominator_offset=0))
+    assert capsys.readouterr().out.count("match_color: OK") == 2
 
 
 def test_the_catalogue_covers_every_check_with_at_least_twelve_mistakes():

@@ -129,3 +129,27 @@ def test_masks_from_the_command_line_are_checked_before_any_work(tmp_path):
                "--size", "48", "--steps", "2", "--quiet")
     assert done.returncode == 0, done.stderr
     assert json.loads(output.with_suffix(".json").read_text())["masks"] == 2
+
+
+def test_large_pictures_go_coarse_to_fine(tmp_path):
+    output = tmp_path / "cat.jpg"
+    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
+                    "--size", "340", "--steps", "3", "--quiet", "--weights", "quantized")
+    assert completed.returncode == 0, completed.stderr
+    metadata = json.loads(output.with_suffix(".json").read_text())
+    assert metadata["schedule"] == [[170, 2], [340, 1]] and metadata["evaluations"] == 3
+    assert max(metadata["size"]) == 340
+
+
+@pytest.mark.parametrize("flag, schedule", [([], "auto"), (["--one-pass"], None)])
+def test_one_pass_flag_reaches_stylize(tmp_path, monkeypatch, flag, schedule):
+    seen = {}
+
+    def fake_stylize(content, style, **options):
+        seen.update(options)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(nst, "stylize", fake_stylize)
+    status = nst.main(["--content", CONTENT, "--style", STYLE, "--output",
+                       str(tmp_path / "x.jpg"), "--size", "64", *flag])
+    assert status == 2 and seen["schedule"] == schedule

@@ -132,3 +132,16 @@ def test_two_styles_in_two_regions(vgg, content_image):
     assert left_half[..., 0].mean() > right_half[..., 0].mean() + 0.1  # red on the left
     assert right_half[..., 2].mean() > left_half[..., 2].mean() + 0.1  # blue on the right
     assert result.settings["masks"] == 2
+
+
+def test_sky_mask_marks_bright_blue_pixels_only():
+    image = np.zeros((1, 4, 2, 3), np.float32)
+    image[0, 0] = [0.2, 0.5, 0.9]  # sky blue
+    image[0, 1] = [0.1, 0.1, 0.3]  # dark blue: below the brightness
+    image[0, 2] = [0.8, 0.8, 0.85]  # white cloud: not bluer than red by the margin
+    image[0, 3] = [0.7, 0.3, 0.2]  # brick
+    mask = nst.sky_mask(image).numpy()
+    assert mask.shape == (4, 2, 1)
+    np.testing.assert_array_equal(mask[:, 0, 0], [1, 0, 0, 0])
+    assert nst.sky_mask(image, margin=0.0, brightness=0.2).numpy()[:, 0, 0].tolist() == [
+        1, 1, 1, 0]

@@ -179,13 +179,18 @@ def test_an_image_can_be_the_start_and_is_resized_to_the_content():
     np.testing.assert_allclose(float(tf.reduce_mean(start)), small.mean(), atol=0.01)
 
 
-def test_coarse_to_fine_schedule_grows_by_root_two_from_128_px():
-    assert nst.coarse_to_fine_schedule(256, 50) == [(256, 50)]  # small: one pass
-    schedule = nst.coarse_to_fine_schedule(512, 40)
-    assert [side for side, _ in schedule] == [128, 181, 256, 362, 512]
-    assert schedule[-1][1] == 40
-    evaluations = [count for _, count in schedule]
-    assert evaluations == sorted(evaluations, reverse=True)  # cheap stages get more
+def test_coarse_to_fine_schedule_halves_down_and_spends_exactly_steps():
+    assert nst.coarse_to_fine_schedule(320, 50) == [(320, 50)]  # notebooks 02-04: one pass
+    assert nst.coarse_to_fine_schedule(512, 100) == [(256, 65), (512, 35)]
+    assert nst.coarse_to_fine_schedule(1024, 100) == [(256, 33), (512, 32), (1024, 35)]
+    assert [side for side, _ in nst.coarse_to_fine_schedule(400, 10)] == [200, 400]
+    for size in (321, 512, 700, 1024, 3000):
+        for steps in (2, 3, 7, 125, 200):
+            schedule = nst.coarse_to_fine_schedule(size, steps)
+            sides = [side for side, _ in schedule]
+            assert sum(count for _, count in schedule) == steps
+            assert sides[-1] == size and sides == sorted(sides)
+            assert min(sides) >= nst.COARSE_TO_FINE_START and min(c for _, c in schedule) >= 1
 
 
 def grey_distance(image):
@@ -242,3 +247,14 @@ def test_stylize_stopped_in_a_coarse_stage_returns_the_full_size(content_image, 
     assert result.stop_reason == nst.STOPPED
     assert result.history["size"] == [40] * 3
     assert result.image.shape == content_image.shape
+
+
+def test_each_stage_starts_from_the_enlarged_result_with_the_content_detail_back():
+    content = np.zeros((1, 8, 8, 3), np.float32)
+    content[:, ::2] = 1.0  # stripes: detail a 4-px version cannot hold
+    small = tf.image.resize(content, (4, 4), "area")
+    coarse_result = tf.fill((1, 4, 4, 3), 0.5)
+    start = nst._with_detail_back(nst.initial_image(content, coarse_result), content, small)
+    # the coarse result's flat grey plus the stripes' detail around their mean
+    np.testing.assert_allclose(start.numpy()[0, :, 3, 0],
+                               np.clip(0.5 + content[0, :, 3, 0] - 0.5, 0, 1), atol=0.05)
