@@ -1,0 +1,268 @@
+"""The studio of notebook 06, driven from Python: buttons clicked, runs waited for, pictures,
+history, uploads, presets, Stop and Save checked. Tiny pictures and few steps throughout."""
+
+import datetime
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import nst_helpers as nst
+import nst_studio
+
+TINY, FEW = 64, 4  # px and cost evaluations of every run here
+WAIT = 120  # s: generous, the CPU may be shared
+
+
+@pytest.fixture
+def studio(tmp_path):
+    studio = nst.Studio(output_dir=tmp_path / "saved", preview_size=TINY, preview_steps=FEW)
+    yield studio
+    studio.stop()
+    studio.wait(WAIT)
+
+
+def finished(studio):
+    assert studio.wait(WAIT), "the run did not end"
+    assert studio.error is None, studio.message
+    return studio.history[-1]
+
+
+def image_bytes(image, format_name):
+    buffer = io.BytesIO()
+    image.save(buffer, format=format_name)
+    return buffer.getvalue()
+
+
+def expected_message(tmp_path, name, data):
+    """The line nst.load_image raises for these bytes, with the file named as uploaded."""
+    path = tmp_path / "expected" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    with pytest.raises(nst.ImageError) as raised:
+        nst.load_image(path)
+    return str(raised.value).replace(str(path), name)
+
+
+def test_studio_is_reachable_from_nst_helpers_without_importing_it_eagerly():
+    assert nst.Studio is nst_studio.Studio
+    assert "Studio" not in vars(nst)  # imported on first use, not with nst_helpers
+    with pytest.raises(AttributeError, match="has no attribute 'Studo'"):
+        nst.Studo  # noqa: B018
+
+
+def test_key_widgets_carry_the_browser_tests_class_names(studio):
+    for widget, name in [(studio.preview_button, "preview"), (studio.render_button, "render"),
+                         (studio.stop_button, "stop"), (studio.save_button, "save"),
+                         (studio.picture, "image"), (studio.status, "status")]:
+        assert f"nst-studio-{name}" in widget._dom_classes
+    assert studio.message == studio.status.value == nst_studio.READY
+    assert studio.image is not None  # the photo, until a run makes a picture
+    bundle = studio._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_preview_click_shows_a_picture_and_joins_the_history(studio):
+    photo = studio.image
+    studio.preview_button.click()
+    run = finished(studio)
+    assert [r.kind for r in studio.history] == ["preview"] and run.stop_reason == "finished"
+    assert studio.image.shape == run.image.shape and max(run.image.shape[:2]) == TINY
+    assert np.isfinite(studio.image).all() and not np.array_equal(studio.image, photo)
+    assert len(run.result.history["step"]) == FEW == studio.progress.value
+    assert run.settings == studio.settings and studio.current is run
+    assert len(studio.strip.children) == 1 and bytes(studio.costs.value).startswith(b"\x89PNG")
+    assert studio.message.startswith("Run 1 (preview) done: 4 evaluations")
+    assert not studio.preview_button.disabled and studio.stop_button.disabled
+    assert not studio.save_button.disabled
+
+
+def test_render_runs_coarse_to_fine_and_updates_the_picture_as_it_goes(studio, monkeypatch):
+    monkeypatch.setattr(nst, "COARSE_TO_FINE_ABOVE", 48)  # so that a tiny render has stages
+    monkeypatch.setattr(nst, "COARSE_TO_FINE_START", 32)
+    monkeypatch.setattr(nst_studio, "UPDATE_EVERY", 1)
+    studio.content_picker.buttons["astronaut"].click()  # square: every stage >= 32 px
+    studio.size.value, studio.steps.value = TINY, 12
+    updates = []
+    studio.picture.observe(lambda change: updates.append(change["new"]), "value")
+    studio.render_button.click()
+    assert studio.render_button.disabled and studio.render_button.description == "Rendering..."
+    run = finished(studio)
+    stages = nst.coarse_to_fine_schedule(TINY, 12)
+    assert len(stages) > 1 and run.kind == "render"
+    assert sorted(set(run.result.history["size"])) == sorted(side for side, _ in stages)
+    assert studio.progress.max == sum(count for _, count in stages)
+    assert len(updates) >= 2  # live pictures, then the result
+    assert studio.render_button.description == "Render" and not studio.render_button.disabled
+
+
+def test_stop_keeps_the_best_picture_and_the_studio_stays_usable(studio):
+    studio.size.value, studio.steps.value = TINY, 1000
+    assert studio.render()
+    deadline = time.monotonic() + WAIT
+    while studio.progress.value < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert studio.running and not studio.stop_button.disabled
+    assert studio.preview() is False and "A run is under way" in studio.message  # one at a time
+    studio.stop_button.click()
+    run = finished(studio)
+    evaluations = len(run.result.history["step"])
+    assert run.stop_reason == nst.STOPPED and 3 <= evaluations < 1000
+    assert np.isfinite(run.image).all() and np.array_equal(studio.image, run.image)
+    assert run.result.best_loss == min(run.result.history["total"])
+    assert f"stopped after {evaluations} of 1000 evaluations" in studio.message
+    studio.preview()  # and the next run works
+    assert finished(studio).stop_reason == "finished" and len(studio.history) == 2
+    studio.stop()
+    assert studio.message == "Nothing to stop: no run is under way."
+
+
+BAD_FILES = {
+    "notes.jpg": lambda: b"these are not pixels\n",
+    "cut.jpg": lambda: image_bytes(Image.fromarray(np.random.default_rng(1).integers(
+        0, 256, (200, 200, 3), dtype=np.uint8)), "JPEG")[:3000],
+    "tiny.png": lambda: image_bytes(Image.new("RGB", (10, 10)), "PNG"),
+    "bomb.png": lambda: image_bytes(Image.new("1", (10_000, 7_000)), "PNG"),  # 70 Mpx, ~9 kB
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+@pytest.mark.parametrize("role", ["content", "style"])
+def test_a_bad_upload_shows_load_images_message_and_keeps_the_choice(studio, tmp_path, name,
+                                                                     role):
+    data = BAD_FILES[name]()
+    picker = studio.content_picker if role == "content" else studio.style_picker
+    before, thumbnails = picker.value, len(picker.row.children)
+    assert studio.load_upload(name, data, role) is False
+    expected = expected_message(tmp_path, name, data)
+    assert studio.message == studio.status.value == expected
+    assert expected.startswith(f"{name}: ") and "\n" not in expected
+    assert picker.value == before and len(picker.row.children) == thumbnails
+    assert isinstance(studio.error, nst.ImageError)
+
+
+def test_the_upload_widget_takes_a_good_file_and_refuses_a_bad_one(studio, tmp_path):
+    def upload(name, data):
+        studio.content_picker.upload.value = ({
+            "name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+            "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+
+    pixels = np.random.default_rng(2).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    upload("mine.png", image_bytes(Image.fromarray(pixels), "PNG"))
+    assert studio.message == "mine.png is now the content image."
+    chosen = studio.content_picker.value
+    assert chosen.name == "mine.png" and studio.content_picker.buttons["mine.png"]
+    assert studio.content_picker.upload.value == ()  # ready for the next file
+    upload("notes.png", b"not a picture")
+    assert studio.message == expected_message(tmp_path, "notes.png", b"not a picture")
+    assert studio.content_picker.value == chosen
+    assert studio.save_name.value == "studio_mine__van_gogh_cafe_terrace_at_night.jpg"
+
+
+def test_an_uploaded_photo_can_be_previewed(studio):
+    pixels = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    assert studio.load_upload("noise.png", image_bytes(Image.fromarray(pixels), "PNG"))
+    studio.preview()
+    run = finished(studio)
+    assert run.settings["content"] == str(studio.content_picker.value)
+    assert run.image.shape == (48, 64, 3)
+
+
+def test_a_run_that_cannot_start_says_why_in_one_line(studio):
+    studio.style_scale.value = 0.5  # the 64 px style would shrink below 32 px
+    studio.preview()
+    assert studio.wait(WAIT) and studio.history == []
+    assert isinstance(studio.error, ValueError)
+    assert studio.message.startswith("style_scale=0.5 shrinks the style image")
+    assert "\n" not in studio.message and not studio.preview_button.disabled
+
+
+@pytest.mark.parametrize("name", nst_studio.PRESETS)
+def test_each_preset_sets_its_stated_values_and_the_defaults(studio, name):
+    studio.ratio.value, studio.tv_weight.value, studio.style_scale.value = 10.0, 3e7, 2.0
+    studio.size.value = 256
+    studio.preset_buttons[name].click()
+    preset = nst_studio.PRESETS[name]
+    settings = studio.settings
+    for key, value in {**nst_studio.DEFAULTS, **preset["values"]}.items():
+        assert settings[key] == pytest.approx(value), key
+    assert settings["size"] == 256  # the render size and the pictures are not a preset's
+    assert studio.message.startswith(f"Preset '{name}': {preset['about']}")
+
+
+def test_presets_make_three_explorations_of_two_and_refuse_unknown_names(studio):
+    explorations = [p["exploration"] for p in nst_studio.PRESETS.values()]
+    assert sorted(set(explorations)) == ["Keep the colours or not?", "Which alpha/beta?",
+                                         "Which layers?"]
+    assert all(explorations.count(e) == 2 for e in explorations)
+    assert nst_studio.PRESETS["shallow layers"]["values"]["layer_weights"][0] > \
+        nst_studio.PRESETS["deep layers"]["values"]["layer_weights"][0]
+    with pytest.raises(ValueError, match="no preset 'loud'"):
+        studio.apply_preset("loud")
+    with pytest.raises(ValueError, match="not a setting of the studio: loudness"):
+        studio.set_settings({"loudness": 11})
+    studio.apply_preset("shallow layers")
+    studio.defaults_button.click()
+    assert {key: studio.settings[key] for key in nst_studio.DEFAULTS} == nst_studio.DEFAULTS
+    assert studio.message == "Controls back to the course's defaults."
+
+
+def test_save_writes_the_picture_and_json_and_never_overwrites_unasked(studio):
+    studio.save()
+    assert studio.message.startswith("Nothing to save yet")
+    studio.preview()
+    run = finished(studio)
+    path = studio.save()
+    assert path.exists() and path.with_suffix(".json").exists()
+    assert path.parent.name == "saved" and path.name == studio.save_name.value
+    assert studio.overwrite_button.layout.display == "none"
+    written = path.read_bytes()
+    studio.apply_preset("more content")  # a run with another picture, the same file name
+    studio.preview()
+    finished(studio)
+    studio.save_button.click()
+    assert f"{path} exists already and was kept" in studio.message
+    assert studio.overwrite_button.layout.display != "none" and path.read_bytes() == written
+    studio.save_name.value = "other.png"  # a new name: no question
+    assert studio.overwrite_button.layout.display == "none"
+    assert studio.save().name == "other.png"
+    studio.save_name.value = path.name
+    studio.save()
+    studio.overwrite_button.click()  # the explicit confirmation
+    assert studio.message.startswith(f"Saved {path}") and path.read_bytes() != written
+    studio.save_name.value = "picture.gif"
+    assert studio.save() is None and "use a name ending in .jpg or .png" in studio.message
+    assert run.number == 1
+
+
+def test_save_refuses_when_only_the_json_exists(studio):
+    studio.preview()
+    finished(studio)
+    json_path = Path(studio.folder.value) / "lone.json"
+    json_path.parent.mkdir(parents=True)
+    json_path.write_text("{}")
+    studio.save_name.value = "lone.jpg"
+    assert studio.save() is None and "lone.json exists already" in studio.message
+    assert not json_path.with_suffix(".jpg").exists() and json_path.read_text() == "{}"
+
+
+def test_clicking_a_thumbnail_brings_back_its_settings_and_picture(studio):
+    studio.apply_preset("more content")
+    studio.preview()
+    first = finished(studio)
+    studio.apply_preset("photo's colours")
+    studio.style_picker.buttons["hokusai_great_wave"].click()
+    studio.preview()
+    second = finished(studio)
+    assert first.settings != second.settings
+    thumbnail_button = studio.strip.children[0].children[1]
+    assert thumbnail_button.description == "1 · preview 64 px"
+    assert "alpha/beta 100,000" in thumbnail_button.tooltip
+    thumbnail_button.click()
+    assert studio.settings == first.settings and studio.current is first
+    assert np.array_equal(studio.image, first.image)
+    assert studio.style_picker.value.name == "van_gogh_cafe_terrace_at_night.jpg"
+    assert studio.message == "Run 1 (preview) is back: its settings are in the controls."
