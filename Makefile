@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: setup test test-quick unit notebooks lint strip outputs lab stylize gallery \
-	benchmark student grade clean
+	benchmark student grade clean browser-test
 
 setup: $(STAMP)
 
@@ -60,6 +60,31 @@ lab: setup
 	$(BIN)/jupyter lab --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks \
 	    $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The notebooks in a real browser (.ci/browser_test.py): JupyterLab in headless Chromium runs
+# each in quick mode, Run All as a student would, and fails on any error output, dead kernel or
+# widget that does not render; screenshots go to build/browser/. It needs Debian's chromium
+# (installed here when missing and run as root) and Playwright's Python package (in .venv
+# only; its own browser download is never used). BROWSER_TEST_ARGS takes the script's options
+# and notebooks: "--full --update-screenshot notebooks/06_interactive_studio.ipynb" refreshes
+# generated_images/studio.png at a student's settings.
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_STAMP := $(VENV)/.browser-installed
+$(BROWSER_STAMP): .ci/browser-requirements.txt $(STAMP)
+	$(PY) -m pip install --quiet -r .ci/browser-requirements.txt
+	touch $@
+
+browser-test: setup $(BROWSER_STAMP)
+	@test -x $(CHROMIUM) || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	        echo "installing chromium with apt-get"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    fi; \
+	    test -x $(CHROMIUM) || { echo "make browser-test needs Chromium at $(CHROMIUM):" \
+	        "install it with 'sudo apt-get install -y chromium', or set CHROMIUM=/path/to/it"; \
+	        exit 1; }; }
+	$(PY) .ci/browser_test.py --chromium $(CHROMIUM) $(BROWSER_TEST_ARGS)
+
 # One style transfer with the default settings on a default pair.
 stylize: setup
 	$(PY) nst_helpers.py --content images/content/mont_saint_michel.jpg \
@@ -75,6 +100,9 @@ GALLERY := \
 	scarlet_macaw:van_gogh_langlois_bridge \
 	astronaut:van_gogh_church_at_auvers \
 	chelsea_cat:van_gogh_the_harvest
+CONTROL_CONTENT := images/content/colosseum.jpg
+CONTROL_STYLE := images/style/van_gogh_the_night_cafe.jpg
+MASKS := generated_images/masks
 gallery: setup
 	@for pair in $(GALLERY); do \
 	    content=$${pair%%:*}; style=$${pair##*:}; \
@@ -82,10 +110,28 @@ gallery: setup
 	        --style images/style/$$style.jpg --seed 1 --quiet --overwrite \
 	        --output generated_images/$${content}__$${style}.jpg || exit 1; \
 	done
+	@# One row per control of Gatys et al. 2017 (notebook 05), on the Colosseum.
+	$(PY) nst_helpers.py --content $(CONTROL_CONTENT) --style $(CONTROL_STYLE) --quiet \
+	    --overwrite --preserve-color luminance --output generated_images/control_colour_kept.jpg
+	$(PY) nst_helpers.py --content $(CONTROL_CONTENT) --style $(CONTROL_STYLE) --quiet \
+	    --overwrite --style-scale 0.5 --output generated_images/control_style_scale_0.5.jpg
+	$(PY) nst_helpers.py --content $(CONTROL_CONTENT) --style $(CONTROL_STYLE) --quiet \
+	    --overwrite --style-scale 2 --output generated_images/control_style_scale_2.jpg
+	@# The sky by notebook 05's colour rule (nst.sky_mask), the ground as the rest.
+	mkdir -p $(MASKS)
+	$(PY) -c "import nst_helpers as nst; c = nst.load_image('$(CONTROL_CONTENT)', 512); \
+	    sky = nst.sky_mask(c) * [1, 1, 1]; \
+	    nst.save_image(sky, '$(MASKS)/colosseum_sky.png', True); \
+	    nst.save_image(1 - sky, '$(MASKS)/colosseum_ground.png', True)"
+	$(PY) nst_helpers.py --content $(CONTROL_CONTENT) --quiet --overwrite \
+	    --style images/style/hubble_deep_field.jpg images/style/hokusai_great_wave.jpg \
+	    --mask $(MASKS)/colosseum_sky.png --mask $(MASKS)/colosseum_ground.png \
+	    --output generated_images/control_two_regions.jpg
 
 benchmark: setup
 	$(PY) benchmarks/speed.py
 	$(PY) benchmarks/coarse_to_fine.py
+	$(PY) benchmarks/command_line.py
 
 # Instructor kit (see INSTRUCTORS.md): student copies without solutions, and grading.
 student: setup

@@ -23,6 +23,7 @@ import it, so the reference code stays usable without them.
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -226,7 +227,7 @@ class Studio:
         self.costs = widgets.Image(format="png", layout=widgets.Layout(width=PICTURE_WIDTH))
         self.strip = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
 
-        self.folder = widgets.Text(value=str(output_dir), description="folder")
+        self.folder = widgets.Text(value=_shown_path(output_dir), description="folder")
         self.save_name = widgets.Text(description="file name",
                                       layout=widgets.Layout(width="420px"))
         self.save_button = widgets.Button(description="Save", icon="save", disabled=True,
@@ -625,6 +626,13 @@ class _Picker:
         for file in files:
             self._upload(file["name"], file["content"])
         self.upload.value = ()  # ready for the next file, even the same one again
+
+
+def _shown_path(folder):
+    """The folder as the notebook's kernel sees it: ../generated_images from notebooks/, an
+    absolute path when it lies elsewhere (Save resolves it from the kernel's folder too)."""
+    relative = os.path.relpath(folder)
+    return str(folder) if relative.startswith(os.path.join("..", "..")) else relative
 
 
 def _short(label):
