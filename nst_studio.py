@@ -241,7 +241,8 @@ class Studio:
 
         for widget, name in [(self.preview_button, "preview"), (self.render_button, "render"),
                              (self.stop_button, "stop"), (self.save_button, "save"),
-                             (self.picture, "image"), (self.status, "status")]:
+                             (self.picture, "image"), (self.status, "status"),
+                             (self.folder, "folder")]:
             widget.add_class(f"nst-studio-{name}")  # stable names for the browser test
 
         controls = widgets.VBox([

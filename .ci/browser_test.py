@@ -490,7 +490,42 @@ def check_studio(page, args):
     if args.update_screenshot:
         shutil.copy2(OUTPUT / "studio.png", REPO / "generated_images" / "studio.png")
         say("    studio screenshot copied to generated_images/studio.png")
-    return f"presets {presets[0]!r} then {presets[1]!r}: {ended['status']}"
+    rendered = studio_render_stop_save(page, args)
+    return f"presets {presets[0]!r} then {presets[1]!r}: {ended['status']}; {rendered}"
+
+
+STUDIO_STATUS = "document.querySelector('.nst-studio-status').innerText"
+
+
+def studio_render_stop_save(page, args):
+    """Render (coarse to fine at the studio's default size), see the picture change while it
+    runs, Stop it (the best picture is kept), Save it into build/browser/studio-save/, and
+    Save again: the second Save must refuse to overwrite."""
+    status = page.locator(".nst-studio-status").first
+    image = page.locator(STUDIO_IMAGE).first
+    page.locator("button.nst-studio-render").first.click()
+    seen, deadline = {image.get_attribute("src")}, time.monotonic() + 2 * args.studio_timeout
+    while len(seen) < 3:  # two live updates at least
+        if time.monotonic() > deadline:
+            raise TestFailure(f"Render showed {len(seen) - 1} picture update(s) in "
+                              f"{2 * args.studio_timeout} s; status: {status.inner_text()!r}")
+        page.wait_for_timeout(500)
+        seen.add(image.get_attribute("src"))
+    page.locator("button.nst-studio-stop").first.click()
+    page.wait_for_function(f"() => /\\(render\\) (stopped|done)/.test({STUDIO_STATUS})",
+                           timeout=args.studio_timeout * 1000)
+    stopped = status.inner_text().strip()
+    folder = OUTPUT / "studio-save"
+    shutil.rmtree(folder, ignore_errors=True)
+    page.locator(".nst-studio-folder input").first.fill(str(folder))
+    page.locator("button.nst-studio-save").first.click()
+    page.wait_for_function(f"() => /^Saved /.test({STUDIO_STATUS})", timeout=30_000)
+    saved = sorted(path.suffix for path in folder.glob("*"))
+    if saved != [".jpg", ".json"]:
+        raise TestFailure(f"Save wrote {saved} into {folder}, not a picture and its JSON")
+    page.locator("button.nst-studio-save").first.click()
+    page.wait_for_function(f"() => /exists already/.test({STUDIO_STATUS})", timeout=30_000)
+    return f"Render: {len(seen) - 1} live updates, then {stopped!r}; saved, not overwritten"
 
 
 def test_notebook(page, lab, notebook, index, args):
