@@ -181,8 +181,9 @@ def test_an_image_can_be_the_start_and_is_resized_to_the_content():
 
 def test_coarse_to_fine_schedule_halves_down_and_spends_exactly_steps():
     assert nst.coarse_to_fine_schedule(320, 50) == [(320, 50)]  # notebooks 02-04: one pass
-    assert nst.coarse_to_fine_schedule(512, 100) == [(256, 65), (512, 35)]
-    assert nst.coarse_to_fine_schedule(1024, 100) == [(256, 33), (512, 32), (1024, 35)]
+    assert nst.coarse_to_fine_schedule(512, 90) == [(256, 54), (512, 36)]  # the default
+    assert nst.coarse_to_fine_schedule(1024, 90) == [(256, 27), (512, 27), (1024, 36)]
+    assert nst.coarse_to_fine_schedule(512, 100) == [(256, 60), (512, 40)]
     assert [side for side, _ in nst.coarse_to_fine_schedule(400, 10)] == [200, 400]
     for size in (321, 512, 700, 1024, 3000):
         for steps in (2, 3, 7, 125, 200):
