@@ -9,18 +9,17 @@ Run with `make benchmark`. Timings are noisy on shared machines: compare the rat
 are measured side by side, rather than absolute seconds across runs.
 """
 
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-import nst_helpers as nst  # noqa: E402
+import nst_helpers as nst  # noqa: E402  (it imports TensorFlow without its C++ start-up lines)
+
+tf = nst.tf
 
 CONTENT = nst.IMAGES_DIR / "content" / "mont_saint_michel.jpg"
 STYLE = nst.IMAGES_DIR / "style" / "van_gogh_cafe_terrace_at_night.jpg"
