@@ -163,6 +163,11 @@ class Lab:
         (self.root / "notebooks").mkdir(parents=True)
         for folder in ("images", "generated_images"):
             shutil.copytree(REPO / folder, self.root / folder)
+        # The course's modules too, imported from the copy (PYTHONPATH, below) rather than
+        # from the editable install: the studio then shows its folder as a student sees it,
+        # ../generated_images, and not this checkout's absolute path.
+        for module in REPO.glob("nst_*.py"):
+            shutil.copy2(module, self.root / module.name)
         for notebook in notebooks:
             shutil.copy2(notebook, self.root / "notebooks" / notebook.name)
         settings = workdir / "settings"
@@ -180,6 +185,8 @@ class Lab:
             JUPYTER_CONFIG_DIR=str(workdir / "config"),
             JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
             IPYTHONDIR=str(workdir / "ipython"),
+            PYTHONPATH=os.pathsep.join(filter(None, [str(self.root),
+                                                     os.environ.get("PYTHONPATH")])),
             PATH=f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         )
 
