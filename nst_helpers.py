@@ -991,11 +991,11 @@ def coarse_to_fine_schedule(size, steps):
     Sizes halve down from `size` while the first is above COARSE_TO_FINE_ABOVE (and not
     below COARSE_TO_FINE_START): 512 -> [256, 512], 1024 -> [256, 512, 1024]. The full-size
     stage gets COARSE_TO_FINE_LAST_SHARE of the evaluations and the smaller ones share the
-    rest: each costs a quarter, a sixteenth ... as much. Measured at 512 px
-    (benchmarks/coarse_to_fine.py, notes in README): a first stage at 128 px lost the
-    photo's layout, and 25 evaluations at full size left the picture soft; 35-40 did not.
-    54 at half size and 36 at full size (the default 90) end at a cost between those of
-    65 + 35 and 60 + 35, in less time than either, and look the same.
+    rest: each costs a quarter, a sixteenth ... as much. Measured at 512 px while choosing
+    them (benchmarks/coarse_to_fine.py times the default against one pass): a first stage
+    at 128 px lost the photo's layout, and 25 evaluations at full size left the picture
+    soft; 35-40 did not. 54 at half size and 36 at full size (the default 90) end at a
+    cost between those of 65 + 35 and 60 + 35, in less time than either, and look the same.
     """
     if size <= COARSE_TO_FINE_ABOVE or steps < 2:
         return [(size, steps)]
@@ -1464,7 +1464,7 @@ def build_argument_parser():
         description=(
             "Paint the content of one image in the style of another (Gatys et al., 2015). "
             "Writes the picture and a .json of its settings beside it. On a 2-core laptop "
-            "CPU the defaults (512 px, coarse to fine) take one to three minutes; press "
+            "CPU the defaults (512 px, coarse to fine) take one to two minutes; press "
             "Ctrl-C to stop early and keep the best image so far."
         ),
         epilog=CLI_EXAMPLE,
