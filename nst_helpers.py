@@ -1121,7 +1121,7 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         image = results[-1].image
         if results[-1].stop_reason != "finished":
             break  # interrupted or stopped: keep what there is
-    result = _joined(results, stages, content)
+    result = _joined(results, stages, content, previous_content)
     if preserve_color == "luminance":
         result.image = with_luminance(coloured_content, result.image)
     result.settings = {
@@ -1180,9 +1180,10 @@ def _rescaled(image, scale):
     return tf.image.resize(image, size, method="area" if scale < 1 else "bicubic")
 
 
-def _joined(results, stages, content):
+def _joined(results, stages, content, last_content):
     """One OptimizationResult for a run of stages: the last stage's best image, at the
-    content's size, and every stage's history in a row, with the size of each evaluation."""
+    content's size, and every stage's history in a row, with the size of each evaluation.
+    last_content is the content at the size of the last stage that ran."""
     history, offset_steps, offset_seconds = {}, 0, 0.0
     for result, (side, _) in zip(results, stages, strict=False):
         for name, values in result.history.items():
@@ -1195,7 +1196,7 @@ def _joined(results, stages, content):
         offset_steps, offset_seconds = len(history["step"]), result.seconds + offset_seconds
     image = results[-1].image
     if image.shape[1:3] != content.shape[1:3]:  # stopped before the last stage
-        image = initial_image(content, image)
+        image = _with_detail_back(initial_image(content, image), content, last_content)
     return OptimizationResult(image, history, results[-1].stop_reason)
 
 
