@@ -1544,8 +1544,9 @@ def main(argv=None):
     except (ImageError, WeightsError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {paths[0]} and {paths[1].name} in {result.seconds:.0f} s "
-          f"({len(result.history['step'])} cost evaluations, {result.stop_reason})")
+    evaluations = len(result.history["step"])
+    print(f"wrote {paths[0]} and {paths[1].name} in {result.seconds:.0f} s ({evaluations} cost "
+          f"evaluation{'' if evaluations == 1 else 's'}, {result.stop_reason})")
     return 0 if result.stop_reason == "finished" else 1
 
 
