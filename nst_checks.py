@@ -11,6 +11,7 @@ reference it should write, or changes nst_helpers while it runs.
 
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -53,15 +54,19 @@ def _activation_cases():
 
 
 def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL, atol=1e-6,
-               graph=True, error_hint=None):
+               graph=True, error_hint=None, output=None, describe=None):
     """Compare learner and reference on every case, eagerly and (graph=True) inside
     tf.function; graph=False is for exercises where NumPy is allowed.
 
     mistakes: [(wrong implementation, hint)], tried in order when a value is wrong, so the
     message names the likely error. error_hint(error): a hint for an exception the learner's
-    code raises, or None. Raises AssertionError (NotImplementedError for a stub not yet
-    written); prints one stable line on success, with the reference's value on the first
-    case, so that a change of the reference shows in the notebook's stored output.
+    code raises, or None. output(value, description): for a function that returns several
+    values, checks their structure (raising AssertionError with a hint) and joins them into
+    one tensor, for the learner's and the reference's results alike; the mistakes then model
+    the joined value. describe(value): the reference's first value as printed on success.
+    Raises AssertionError (NotImplementedError for a stub not yet written); prints one
+    stable line on success, with the reference's value on the first case, so that a change
+    of the reference shows in the notebook's stored output.
     """
     modes = [("", learner)]
     if graph:
@@ -71,16 +76,18 @@ def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL, atol=
         for description, args in cases:
             args = tf.nest.map_structure(  # learners receive tensors, as in the notebooks
                 lambda x: tf.constant(x) if isinstance(x, np.ndarray) else x, args)
-            expected = np.asarray(reference(*args))
+            expected = reference(*args)
+            expected = np.asarray(output(expected, description) if output else expected)
             first_value = expected if first_value is None else first_value
             for mode, function in modes:
                 got = _call_learner(name, function, args, description + mode, learner,
                                     error_hint)
+                got = output(got, description + mode) if output else got
                 _compare(name, got, expected, args, description + mode, mistakes, rtol, atol,
                          numpy_allowed=not graph)
     where = "eager and tf.function" if graph else "eager"
     _print_ok(name, f"{len(cases)} cases, {where}, rtol={rtol:g}",
-              f"{cases[0][0]}: {_rounded(first_value)}")
+              f"{cases[0][0]}: {(describe or _rounded)(first_value)}")
 
 
 @contextlib.contextmanager
@@ -106,13 +113,18 @@ def _rounded(value):
 
 
 # What each exercise must not call besides the reference it re-implements: the helpers that
-# do the same work wholesale. The grader (instructor/grade.py) refuses them too.
+# do the same work wholesale. The grader (instructor/grade.py) refuses them too. match_color
+# is built from the learner's own two pieces: their references together do most of its work.
 REFERENCE_SHORTCUTS = {
     "gram_matrix": ["style_target"],
-    "compute_layer_style_cost": ["layer_style_cost_from_target", "style_target"],
+    # Unrolling one channel per row is part of the exercise (notebook 03's prompt says so).
+    "compute_layer_style_cost": ["layer_style_cost_from_target", "style_target", "unroll"],
     "rgb_to_yiq": ["luminance_image", "with_luminance", "chroma_distance"],
     "yiq_to_rgb": ["YIQ_TO_RGB", "with_luminance"],
     "masked_style_target": ["style_target", "masked_layer_style_cost"],
+    "match_color": ["colour_mean_and_covariance", "symmetric_matrix_power"],
+    "make_cost_and_gradient": ["stylize", "optimize_image"],
+    "lbfgs": ["stylize", "optimize_image", "_run_lbfgs"],
 }
 _MISSING = object()
 
@@ -258,8 +270,26 @@ def check_compute_content_cost(fn):
          "the cost uses the squared norm: no square root."),
         (lambda a_C, a_G: _sum_squares(a_C - a_G) / (2 * four_n(a_G) / 4),
          "the constant is 1 / (4 n_H n_W n_C), not 1 / (2 ...)."),
+        (lambda a_C, a_G: _sum_squares(a_C - a_G) / 4 * (four_n(a_G) / 4),
+         "you multiplied by n_H n_W n_C: x / 4 * n means (x / 4) * n, so put the whole "
+         "denominator in brackets."),
+        (lambda a_C, a_G: _sum_squares(a_C - a_G) / (4 * np.prod(np.shape(a_G)[:3])),
+         "the shape is (1, n_H, n_W, n_C): the first size is the batch (one image), so "
+         "n_H, n_W, n_C are the last three."),
+        (lambda a_C, a_G: np.sum(np.square(np.asarray(a_C) - a_G), axis=0) / four_n(a_G),
+         "sum over every entry, to one number: Python's sum() (like an axis argument) adds "
+         "along one axis only."),
     ]
-    _run_check("compute_content_cost", fn, compute_content_cost, _activation_cases(), mistakes)
+
+    def int32_hint(error):
+        if "int32" in str(error):
+            return ("tf.shape gives int32 sizes, and TensorFlow does not divide a float32 "
+                    "tensor by an int32 one: cast the sizes with tf.cast(..., tf.float32), or "
+                    "take them from the .shape attribute (Python integers).")
+        return None
+
+    _run_check("compute_content_cost", fn, compute_content_cost, _activation_cases(), mistakes,
+               error_hint=int32_hint)
 
 
 def _unrolled_cases():
@@ -309,10 +339,14 @@ def check_compute_layer_style_cost(fn):
 
     mistakes = [
         (variant(unroll_fn=_wrong_unroll),
-         "channels got mixed: reshape to (n_H * n_W, n_C) first, then transpose to "
-         "(n_C, n_H * n_W); reshaping straight to (n_C, n_H * n_W) cuts the data wrongly."),
+         "channels got mixed: in memory the channel index runs fastest, so a reshape "
+         "straight to (n_C, n_H * n_W) puts several channels in each row (see the "
+         "(1, 2, 2, 3) example). Make one row per position first, then turn rows into "
+         "columns."),
         (variant(gram_fn=lambda A: A.T.astype(np.float64) @ A),
-         "the Gram matrix is A A^T (n_C x n_C), not A^T A."),
+         "your Gram matrices are positions x positions: unroll to one row per channel, "
+         "(n_C, n_H * n_W), and take A A^T (n_C x n_C), not A^T A. A reshape to "
+         "(n_H * n_W, n_C) alone gives one row per position."),
         (variant(denominator=int32_formula),
          "the denominator overflowed: sizes from tf.shape are int32, and 4 n_C^2 (n_H n_W)^2 "
          "passes 2^31 at real sizes. Use a_G.shape (Python ints) or cast the sizes to "
@@ -364,8 +398,24 @@ def check_compute_style_cost(fn):
          "sum over every layer in style_layers, not only the last one."),
         (lambda *args: np.prod(per_layer(*args)[0]),
          "sum over every layer in style_layers, not only the first one."),
+        (lambda a_S, a_G, style_layers: sum(
+            weight * float(compute_layer_style_cost(a_S[name], a_G[name]))
+            for (_, weight), name in zip(style_layers, a_S, strict=False)),
+         "look each layer's activations up by its name (style_activations[name]): the "
+         "dictionaries may hold other layers, in another order than style_layers."),
     ]
-    _run_check("compute_style_cost", fn, compute_style_cost, cases, mistakes)
+
+    def key_hint(error):
+        if not isinstance(error, KeyError):
+            return None
+        if error.args and error.args[0] in dict(nst.STYLE_LAYERS):
+            return ("take the layers from the style_layers argument, not nst.STYLE_LAYERS: "
+                    "these activations have other layer names.")
+        return ("take the layers from style_layers: the dictionaries may hold layers that "
+                "style_layers does not list.")
+
+    _run_check("compute_style_cost", fn, compute_style_cost, cases, mistakes,
+               error_hint=key_hint)
 
 
 def check_total_cost(fn):
@@ -396,7 +446,8 @@ def check_total_cost(fn):
 
 
 def check_total_variation(fn):
-    """Check a learner's total_variation(image). Notebook 04."""
+    """Check a learner's total_variation(image): the mean absolute difference between
+    vertical neighbours plus the mean between horizontal ones. Notebook 05."""
     rng = np.random.default_rng(3)
     cases = [(f"a random image of shape {shape}", (rng.random(shape).astype(np.float32),))
              for shape in [(1, 5, 7, 3), (1, 9, 4, 3)]]
@@ -406,15 +457,38 @@ def check_total_variation(fn):
         image = np.asarray(image, np.float64)
         return np.diff(image, axis=1), np.diff(image, axis=2)
 
+    def wrapped(image):  # differences with np.roll / tf.roll: the last row meets the first
+        image = np.asarray(image, np.float64)
+        return sum(np.mean(np.abs(image - np.roll(image, 1, axis=axis))) for axis in (1, 2))
+
+    def isotropic(image):  # the length of the local gradient, sqrt(dx^2 + dy^2)
+        down, across = parts(image)
+        return np.mean(np.sqrt(np.square(down[:, :, :-1]) + np.square(across[:, :-1])))
+
     mistakes = [
         (lambda image: sum(np.mean(np.square(d)) for d in parts(image)),
          "use absolute differences, not squared ones."),
         (lambda image: sum(np.sum(np.abs(d)) for d in parts(image)),
          "take the mean of each direction's absolute differences, not the sum."),
+        (lambda image: np.reshape(sum(np.sum(np.abs(d)) for d in parts(image)), (1,)),
+         "that is tf.image.total_variation: a sum per image, shape (1,). Take the mean of "
+         "each direction's absolute differences and return one number."),
         (lambda image: np.mean(np.abs(parts(image)[0])),
          "add both directions: down (axis 1) and across (axis 2)."),
         (lambda image: np.mean(np.abs(parts(image)[1])),
          "add both directions: down (axis 1) and across (axis 2)."),
+        (lambda image: sum(np.mean(np.abs(d)) for d in parts(image)) / 2,
+         "add the two directions' means; do not average them."),
+        (lambda image: sum(np.sum(np.abs(d)) for d in parts(image)) / np.size(image),
+         "divide each direction's sum by its own number of pairs ((n_H - 1) n_W n_C down, "
+         "n_H (n_W - 1) n_C across), not by the number of pixel values."),
+        (lambda image: np.mean(np.concatenate([np.abs(d).ravel() for d in parts(image)])),
+         "take each direction's mean on its own, then add the two: one mean over the pairs "
+         "of both directions is a different number."),
+        (wrapped, "compare neighbours inside the image only: a roll wraps the last row (or "
+         "column) around to meet the first."),
+        (isotropic, "the course's total variation is anisotropic: the absolute differences "
+         "of each direction on their own, not the length sqrt(dx^2 + dy^2)."),
     ]
     _run_check("total_variation", fn, total_variation, cases, mistakes)
 
@@ -424,17 +498,33 @@ def check_count_conv_params(fn):
     import keras
 
     vgg = keras.applications.VGG19(include_top=False, weights=None)
-    for name in VGG19_CONV_LAYERS:
-        layer = vgg.get_layer(name)
-        kernel_size, channels_in = layer.kernel_size[0], layer.input.shape[-1]
-        got = _call_learner("count_conv_params", fn, (kernel_size, channels_in, layer.filters),
-                            f"layer {name}")
-        if got != layer.count_params():
-            hint = ("count the biases too: one per output channel."
-                    if got == layer.count_params() - layer.filters else
-                    "each of the c_out filters has k x k x c_in weights, plus one bias.")
+    mistakes = [  # (wrong count of (k, c_in, c_out), hint)
+        (lambda k, c_in, c_out: k * k * c_in * c_out,
+         "count the biases too: one per output channel."),
+        (lambda k, c_in, c_out: k * k * c_out + c_out,
+         "a filter reaches through every input channel: k x k weights for each of the c_in."),
+        (lambda k, c_in, c_out: k * c_in * c_out + c_out,
+         "a k x k window holds k * k weights per input channel, not k."),
+        (lambda k, c_in, c_out: k * k * c_in * c_out + c_in,
+         "one bias per filter, that is per output channel, not per input channel."),
+        (lambda k, c_in, c_out: k * k * c_in * c_out + 1,
+         "one bias per filter, not one for the whole layer."),
+    ]
+    layers = [(name, vgg.get_layer(name)) for name in VGG19_CONV_LAYERS]
+    sizes = {name: (layer.kernel_size[0], layer.input.shape[-1], layer.filters)
+             for name, layer in layers}
+    counts = {name: _call_learner("count_conv_params", fn, sizes[name], f"layer {name}")
+              for name, _ in layers}
+    for name, layer in layers:
+        if counts[name] != layer.count_params():
+            # The mistake that gives every layer's wrong count (block1_conv1 alone, with
+            # k = c_in = 3, cannot tell some apart).
+            hint = next((hint for wrong, hint in mistakes
+                         if all(counts[n] == wrong(*sizes[n]) for n, _ in layers)),
+                        "each of the c_out filters has weights and a bias: how many weights "
+                        "does one filter need to cover a k x k window of its input?")
             raise AssertionError(f"count_conv_params is wrong for {name}: expected "
-                                 f"{layer.count_params()}, got {got}. Hint: {hint}")
+                                 f"{layer.count_params()}, got {counts[name]}. Hint: {hint}")
     _print_ok("count_conv_params", f"{len(VGG19_CONV_LAYERS)} layers of VGG19",
               f"block1_conv1: {vgg.get_layer('block1_conv1').count_params()}")
 
@@ -442,7 +532,7 @@ def check_count_conv_params(fn):
 def check_train_step(fn):
     """Check a learner's train_step(generated, compute_costs, optimizer, alpha, beta): two
     steps from the same start must return the same costs and leave the same pixels as the
-    reference, eagerly and inside tf.function. Notebook 04."""
+    reference, eagerly and inside tf.function. Notebook 05."""
     import keras
 
     start = np.random.default_rng(4).random((1, 4, 5, 3)).astype(np.float32)
@@ -459,29 +549,49 @@ def check_train_step(fn):
         costs = [float(step(generated, compute_costs, optimizer, 2.0, 0.5)) for _ in range(2)]
         return np.array(costs), generated.numpy()
 
-    def variant(J=None, clip=True, sign=1.0, returns_after=False):
-        """The reference with one thing changed, to name the mistake of a wrong answer."""
+    def variant(J=None, clip="after", sign=1.0, returns_after=False, by_hand=False):
+        """The reference with one thing changed, to name the mistake of a wrong answer.
+        clip: "after" the update (right), None, "start" of the step, or "before" the
+        update (after the gradient)."""
+        def clipped(generated):
+            generated.assign(tf.clip_by_value(generated, 0.0, 1.0))
+
         def step(generated, compute_costs, optimizer, alpha, beta):
+            if clip == "start":
+                clipped(generated)
             with tf.GradientTape() as tape:
                 J_content, J_style = compute_costs(generated)
                 total = (J or total_cost)(J_content, J_style, alpha, beta)
-            optimizer.apply_gradients([(sign * tape.gradient(total, generated), generated)])
-            if clip:
-                generated.assign(tf.clip_by_value(generated, 0.0, 1.0))
+            gradient = sign * tape.gradient(total, generated)
+            if clip == "before":
+                clipped(generated)
+            if by_hand:
+                generated.assign_sub(optimizer.learning_rate * gradient)
+            else:
+                optimizer.apply_gradients([(gradient, generated)])
+            if clip == "after":
+                clipped(generated)
             return total_cost(*compute_costs(generated), alpha, beta) if returns_after else total
         return step
 
+    late = ("clip the pixels to [0, 1] after the optimiser's update, not before it: the "
+            "update is what pushes them out.")
     mistakes = [
-        (variant(clip=False), "clip the pixels to [0, 1] after the update: "
-         "generated.assign(tf.clip_by_value(generated, 0.0, 1.0))."),
-        (variant(sign=-1.0), "the pixels moved uphill: apply the gradient itself "
-         "(the optimiser subtracts it), not its negative."),
-        (variant(J=lambda c, s, a, b: b * c + a * s), "alpha and beta are swapped: "
-         "total_cost(J_content, J_style, alpha, beta)."),
-        (variant(J=lambda c, s, a, b: c + s), "weigh the costs with alpha and beta: "
-         "total_cost(J_content, J_style, alpha, beta)."),
+        (variant(clip=None), "clip the pixels to [0, 1] after the update, into the variable "
+         "itself (its assign method): a clipped tensor bound to the name `generated` leaves "
+         "the variable as it was."),
+        (variant(clip="start"), late),
+        (variant(clip="before"), late),
+        (variant(sign=-1.0), "the pixels moved uphill: hand the optimiser the gradient "
+         "itself (it subtracts it), not its negative."),
+        (variant(J=lambda c, s, a, b: b * c + a * s), "alpha and beta are swapped: alpha "
+         "weighs J_content and beta J_style."),
+        (variant(J=lambda c, s, a, b: c + s), "weigh the costs: J = alpha J_content + beta "
+         "J_style, by total_cost."),
         (variant(returns_after=True), "return the total cost computed under the tape, before "
          "the update."),
+        (variant(by_hand=True), "let the optimiser apply the gradient (its apply_gradients "
+         "method): Adam's step is not the learning rate times the gradient."),
     ]
     for mode, compiled in (("", False), (" inside tf.function", True)):
         costs, pixels = _call_learner("train_step", two_steps, (fn, compiled),
@@ -491,9 +601,9 @@ def check_train_step(fn):
                 pixels, expected_pixels, atol=1e-5):
             continue
         if np.allclose(pixels, start):
-            raise AssertionError("train_step left the pixels unchanged. Hint: apply the "
-                                 "gradient with optimizer.apply_gradients([(gradient, "
-                                 "generated)]).")
+            raise AssertionError("train_step left the pixels unchanged. Hint: hand the "
+                                 "gradient to the optimiser, which updates the variable (its "
+                                 "apply_gradients method).")
         for mistake, hint in mistakes:
             wrong_costs, wrong_pixels = two_steps(mistake, compiled)
             if np.allclose(costs, wrong_costs, rtol=1e-5) and np.allclose(
@@ -508,7 +618,455 @@ def check_train_step(fn):
               f"costs {_rounded(expected_costs[0])} then {_rounded(expected_costs[1])}")
 
 
-# Notebook 05: colour (YIQ, colour matching) and place (masked Gram matrices).
+# Notebook 04, the capstone: your loop, your picture. Both checks run the learner's code on
+# a tiny real problem (VGG19 features of 32 x 48 px images) from fixed images, and compare
+# its costs with the reference's.
+
+CAPSTONE_ALPHA, CAPSTONE_BETA = 10.0, 4e-5  # the two terms of about the same size here
+CAPSTONE_STEPS = 8  # the cost evaluations check_lbfgs compares
+_CAPSTONE_CACHE = {}  # per weights source: the problem, and what the reference makes of it
+
+
+class _CapstoneProblem:
+    """Content, style (cropped and resized to the content's size), an extractor of the
+    course's layers, and two fixed images to evaluate: a noisy copy of the content image
+    (also lbfgs's start) and uniform noise."""
+
+    def __init__(self):
+        self.content = nst.load_image(nst.IMAGES_DIR / "content/chelsea_cat.jpg", max_dim=48)
+        self.style = nst.crop_and_resize(
+            nst.load_image(nst.IMAGES_DIR / "style/hokusai_great_wave.jpg", max_dim=96),
+            self.content)
+        self.extractor = nst.make_feature_extractor(
+            [nst.CONTENT_LAYER] + [name for name, _ in nst.STYLE_LAYERS])
+        self.images = {"a noisy copy of the content image":
+                       nst.initial_image(self.content, "noisy-content", seed=4),
+                       "uniform noise": nst.initial_image(self.content, "noise", seed=5)}
+        self.size = "x".join(str(side) for side in self.content.shape[1:3])
+
+
+def _capstone(what):
+    """The cached problem ("problem"), the reference's compiled cost_and_gradient
+    ("reference"), or the terms its mistakes are made of ("terms")."""
+    key = (what, os.environ.get(nst.WEIGHTS_VARIABLE))
+    if key not in _CAPSTONE_CACHE:
+        with _output_captured():  # load_vgg19's line, the first time
+            _CAPSTONE_CACHE[key] = _capstone_new(what)
+    return _CAPSTONE_CACHE[key]
+
+
+def _capstone_new(what):
+    if what == "problem":
+        return _CapstoneProblem()
+    problem = _capstone("problem")
+    if what == "reference":
+        return nst.make_cost_and_gradient(problem.content, problem.style, problem.extractor,
+                                          CAPSTONE_ALPHA, CAPSTONE_BETA)
+    return {name: _capstone_terms(problem, image) for name, image in problem.images.items()}
+
+
+def _capstone_terms(problem, image):
+    """{term: (value, gradient)} at `image`, in float64: J_content and J_style against the
+    right targets, and against the swapped ones (the style image's content, the content
+    image's style)."""
+    features = {"C": problem.extractor(problem.content), "S": problem.extractor(problem.style)}
+    image = tf.convert_to_tensor(image)
+    terms = {}
+    for name, content, style in [("", "C", "S"), ("swapped ", "S", "C")]:
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(image)
+            a_G = problem.extractor(image)
+            J_content = compute_content_cost(features[content][nst.CONTENT_LAYER],
+                                             a_G[nst.CONTENT_LAYER])
+            J_style = compute_style_cost(features[style], a_G)
+        for term, J in [("content", J_content), ("style", J_style)]:
+            terms[name + term] = (float(J), tape.gradient(J, image).numpy().astype(np.float64))
+    return terms
+
+
+class _WatchedExtractor:
+    """The extractor, recording each call: the phase ("build" or "evaluate"), whether it ran
+    inside a graph being traced (tf.inside_function()) and which graph, and which image it
+    was given ("content", "style", or "the image" for any other, such as G's placeholder)."""
+
+    def __init__(self, extractor, known):
+        self.extractor, self.known, self.calls, self.phase = extractor, known, [], "build"
+
+    def __getattr__(self, name):  # layer_names, weights_source: as the extractor's
+        return getattr(self.extractor, name)
+
+    def __call__(self, image):
+        given = "the image"
+        if not tf.is_symbolic_tensor(image):  # a value, even inside a graph being traced
+            value = np.asarray(image)
+            given = next((name for name, known in self.known.items()
+                          if known.shape == value.shape and np.array_equal(known, value)),
+                         given)
+        graph = id(tf.compat.v1.get_default_graph()) if tf.inside_function() else None
+        self.calls.append((self.phase, graph, given))
+        return self.extractor(image)
+
+
+def check_make_cost_and_gradient(fn):
+    """Check a learner's make_cost_and_gradient(content, style, extractor, alpha, beta):
+    on a tiny real problem, its cost_and_gradient(image) must return the reference's J and
+    gradient at two fixed images, compute the targets once (an instrumented extractor sees
+    every call) and run compiled. Notebook 04."""
+    name = "make_cost_and_gradient"
+    problem, terms = _capstone("problem"), _capstone("terms")
+    alpha, beta = CAPSTONE_ALPHA, CAPSTONE_BETA
+    extractor = _WatchedExtractor(problem.extractor, {"content": problem.content.numpy(),
+                                                      "style": problem.style.numpy()})
+    with _tensorflow_warnings_off():
+        cost_and_gradient = _call_learner(
+            name, fn, (problem.content, problem.style, extractor, alpha, beta),
+            f"a {problem.size} px problem, alpha={alpha:g}, beta={beta:g}")
+        if not callable(cost_and_gradient):
+            raise AssertionError(f"{name} returned a {type(cost_and_gradient).__name__}: "
+                                 "return the function cost_and_gradient itself.")
+        extractor.phase = "evaluate"
+        for description, image in problem.images.items():
+            result = _call_learner(name, cost_and_gradient, (image,),
+                                   f"cost_and_gradient of {description}", fn)
+            _compare_cost_and_gradient(result, terms[description], image, description,
+                                       alpha, beta)
+    _check_extractor_calls(extractor.calls)
+    first = next(iter(terms.values()))
+    J = alpha * first["content"][0] + beta * first["style"][0]
+    _print_ok(name, f"{len(terms)} images of a {problem.size} px problem, targets once, "
+              "compiled", f"J at the noisy start: {J:.4g}")
+
+
+def _compare_cost_and_gradient(result, terms, image, description, alpha, beta):
+    name = "make_cost_and_gradient"
+    where = f"on cost_and_gradient of {description}"
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise AssertionError(f"{name}: cost_and_gradient returned {type(result).__name__}, "
+                             f"not a pair, {where}. Hint: return (J, gradient).")
+    J, gradient = result
+    if gradient is None:
+        raise AssertionError(
+            f"{name}: the gradient is None {where}. Hint: the tape did not see J depend on "
+            "the image. Watch the image (tape.watch(image): it is a tensor, not a Variable), "
+            "compute every cost inside the `with tf.GradientTape() as tape:` block, and take "
+            "tape.gradient(J, image), with respect to the image cost_and_gradient was given.")
+    if np.shape(J) != () or np.shape(gradient) != tuple(image.shape):
+        raise AssertionError(
+            f"{name}: cost_and_gradient returned shapes {np.shape(J)} and "
+            f"{np.shape(gradient)} {where}; expected () and {tuple(image.shape)}. Hint: "
+            "return (J, gradient), in that order: the cost, a scalar, and its gradient with "
+            "respect to the image, which has the image's shape.")
+    J, gradient = float(J), np.asarray(gradient, np.float64)
+
+    def combined(kind, a, b, prefix=""):
+        content, style = terms[prefix + "content"], terms[prefix + "style"]
+        return (a * content[0] + b * style[0]) if kind == 0 else a * content[1] + b * style[1]
+
+    def model(J_weights, gradient_weights, prefix=""):
+        return (combined(0, *J_weights, prefix), combined(1, *gradient_weights, prefix))
+
+    right = (alpha, beta)
+    expected = model(right, right)
+    gradient_of = "your J is right, but the gradient is not J's: take tape.gradient(J, image)"
+    mistakes = [
+        (model(right, right, "swapped "), "the content and style images are swapped: the "
+         "content target comes from content at nst.CONTENT_LAYER, the style targets from "
+         "style."),
+        (model((beta, alpha), (beta, alpha)), "alpha and beta are swapped: alpha weighs "
+         "J_content, beta weighs J_style."),
+        (model((10, 40), (10, 40)), "pass alpha and beta to total_cost: its defaults are "
+         "the Coursera assignment's 10 and 40."),
+        (model(right, (1, 0)), f"{gradient_of}, not the gradient of J_content alone."),
+        (model(right, (alpha, 0)), f"{gradient_of}, not of alpha * J_content alone."),
+        (model(right, (0, 1)), f"{gradient_of}, not the gradient of J_style alone."),
+        (model(right, (0, beta)), f"{gradient_of}, not of beta * J_style alone."),
+    ]
+
+    def matches(values):
+        J_model, gradient_model = values
+        return (np.isclose(J, J_model, rtol=CHECK_RTOL) and np.linalg.norm(
+            gradient - gradient_model) <= 1e-3 * np.linalg.norm(gradient_model))
+
+    if matches(expected):
+        return
+    for values, hint in mistakes:
+        if matches(values):
+            raise AssertionError(f"{name} is wrong {where}. Hint: {hint}")
+    raise AssertionError(
+        f"{name} is wrong {where}: expected J = {expected[0]:.6g} and a gradient of norm "
+        f"{np.linalg.norm(expected[1]):.6g}, got {J:.6g} and {np.linalg.norm(gradient):.6g}."
+        " Hint: J = total_cost(J_content, J_style, alpha, beta) with your "
+        "compute_content_cost and compute_style_cost, on the targets of content and style.")
+
+
+def _check_extractor_calls(calls):
+    name = "make_cost_and_gradient"
+    during = [(graph, given) for phase, graph, given in calls if phase == "evaluate"]
+    if any(given in ("content", "style") for _, given in during):
+        raise AssertionError(
+            f"{name} recomputes the targets at every evaluation: cost_and_gradient runs "
+            "VGG19 on the content or style image. Hint: compute the targets once, in "
+            "make_cost_and_gradient before defining cost_and_gradient; inside it, run the "
+            "extractor on the image only.")
+    if any(graph is None for graph, _ in during):
+        raise AssertionError(
+            f"{name}: cost_and_gradient runs eagerly, line by line in Python, at every "
+            "evaluation. Hint: compile it: return tf.function(cost_and_gradient), or put "
+            "@tf.function on the line above its def.")
+    per_graph = {}
+    for _, graph, given in calls:
+        if graph is not None and given == "the image":
+            per_graph[graph] = per_graph.get(graph, 0) + 1
+    if per_graph and max(per_graph.values()) > 1:
+        raise AssertionError(
+            f"{name}: cost_and_gradient runs VGG19 on the image {max(per_graph.values())} "
+            "times per evaluation. Hint: once is enough: the extractor returns every layer's "
+            "activation in one dict; keep it and read both costs' layers from it.")
+
+
+class _ScipyMisused(Exception):
+    """Raised inside a learner's lbfgs to end a run that cannot go on; the check words it."""
+
+
+def _watched_cost(reference, start, limit, seen, worse_from=None):
+    """The reference cost_and_gradient, recording each image (the tensor itself) and cost.
+    worse_from=n: from evaluation n on the cost doubles (the gradient stays true), so the
+    last evaluations are worse than the best, and returning the last image shows. It stops
+    a run at `limit` evaluations (a run without a budget) and refuses what is not a float32
+    image of the start's shape."""
+    def cost_and_gradient(image):
+        if seen["watching"] and seen["scipy"] == 0:
+            seen["problem"] = "no L-BFGS-B"
+            raise _ScipyMisused(seen["problem"])
+        if not (tf.is_tensor(image) and image.dtype == tf.float32
+                and tuple(image.shape) == tuple(start.shape)):
+            seen["problem"] = (f"a {type(image).__name__} of dtype "
+                               f"{getattr(image, 'dtype', '?')} and shape {np.shape(image)}")
+            raise _ScipyMisused(seen["problem"])
+        if len(seen["costs"]) >= limit:
+            seen["problem"] = "over the limit"
+            raise _ScipyMisused(seen["problem"])
+        J, gradient = reference(image)
+        if worse_from is not None and len(seen["costs"]) + 1 >= worse_from:
+            J = 2.0 * J
+        seen["costs"].append(float(J))
+        seen["images"].append(image)
+        return J, gradient
+
+    return cost_and_gradient
+
+
+@contextlib.contextmanager
+def _watching_lbfgsb(seen):
+    """While a learner's lbfgs runs, see what it hands scipy's L-BFGS-B: scipy.optimize
+    .minimize calls the private _minimize_lbfgsb, wrapped here, with x0, the bounds (a
+    list of (low, high) pairs by then), and, after jac=True, the learner's function split
+    into a value and a gradient. Restored afterwards."""
+    try:
+        from scipy.optimize import _minimize as driver
+        original = driver._minimize_lbfgsb
+    except (ImportError, AttributeError):  # another scipy: the behaviour checks remain
+        yield
+        return
+    seen["watching"] = True
+
+    def watched(fun, x0, args=(), jac=None, bounds=None, **options):
+        seen["scipy"] += 1
+        seen["x0"], seen["bounds"] = np.asarray(x0).dtype, bounds
+        if not callable(jac):
+            seen["problem"] = "no jac"
+            raise _ScipyMisused(seen["problem"])
+
+        def value(x, *rest):
+            result = fun(x, *rest)
+            seen["value types"].add(np.asarray(result).dtype)
+            return result
+
+        def gradient(x, *rest):
+            result = jac(x, *rest)
+            seen["gradient types"].add(np.asarray(result).dtype)
+            return result
+
+        return original(value, x0, args, gradient, bounds, **options)
+
+    driver._minimize_lbfgsb = watched
+    try:
+        yield
+    finally:
+        driver._minimize_lbfgsb = original
+
+
+@contextlib.contextmanager
+def _output_captured():
+    """Keep a run's progress bar (a widget in Jupyter, text elsewhere) and prints out of the
+    check's one line."""
+    try:
+        from IPython.utils.capture import capture_output
+    except ImportError:
+        capture_output = None
+    if capture_output is not None:
+        with capture_output():
+            yield
+        return
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def _lbfgs_run(fn, steps, limit, worse_from=None):
+    """Run an lbfgs from the problem's fixed start; (what it returned, what it did)."""
+    problem = _capstone("problem")
+    start = next(iter(problem.images.values()))
+    seen = {"watching": False, "scipy": 0, "costs": [], "images": [], "value types": set(),
+            "gradient types": set(), "problem": None, "worse_from": worse_from}
+    cost_and_gradient = _watched_cost(_capstone("reference"), start, limit, seen, worse_from)
+    result = None
+    with _tensorflow_warnings_off(), _watching_lbfgsb(seen), _output_captured():
+        try:
+            result = _call_learner("lbfgs", fn, (cost_and_gradient, start, steps),
+                                   f"{steps} evaluations on a {problem.size} px problem")
+        except _ReferenceUsed:
+            raise
+        except AssertionError:
+            if seen["problem"] is None:  # the learner's own error, already worded
+                raise
+    return result, seen
+
+
+def _reference_lbfgs_run(steps, worse_from):
+    key = ("lbfgs", steps, worse_from, os.environ.get(nst.WEIGHTS_VARIABLE))
+    if key not in _CAPSTONE_CACHE:
+        _CAPSTONE_CACHE[key] = _lbfgs_run(nst.lbfgs, steps, 10 * steps, worse_from)[1]
+    return _CAPSTONE_CACHE[key]
+
+
+def check_lbfgs(fn):
+    """Check a learner's lbfgs(cost_and_gradient, start, steps) on a tiny real problem:
+    scipy's L-BFGS-B, float64 at its interface, every pixel bounded to [0, 1], a budget of
+    `steps` evaluations, every cost recorded, its first `steps` costs the reference's, and
+    the best image returned. Twice: as it is, then with the evaluations from the
+    `steps`-th on made worse, so that the last image is not the best. Notebook 04."""
+    steps = CAPSTONE_STEPS
+    for worse_from in (None, steps):
+        expected = _reference_lbfgs_run(steps, worse_from)
+        result, seen = _lbfgs_run(fn, steps, len(expected["costs"]) + 30, worse_from)
+        _check_lbfgs_run(result, seen, expected, steps)
+    plain = _reference_lbfgs_run(steps, None)
+    _print_ok("lbfgs", f"{steps} evaluations on a {_capstone('problem').size} px problem: "
+              "L-BFGS-B, float64, bounds [0, 1], the best image kept",
+              f"J at the start: {plain['costs'][0]:.4g}")
+
+
+def _check_lbfgs_run(result, seen, expected, steps):
+    name = "lbfgs"
+    _check_lbfgs_interface(seen, steps)
+    evaluated = len(seen["costs"])
+    if evaluated < steps:
+        raise AssertionError(
+            f"{name} stopped after {evaluated} cost evaluations, before its budget of {steps}."
+            " Hint: options={\"maxfun\": steps}; leave the other options at scipy's defaults.")
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise AssertionError(f"{name} returned {type(result).__name__}, not a pair. Hint: "
+                             "return (best_image, costs).")
+    image, costs = result
+    shape = tuple(seen["images"][0].shape)
+    if not (isinstance(image, tf.Tensor) and image.dtype == tf.float32
+            and tuple(image.shape) == shape):
+        raise AssertionError(
+            f"{name} returned an image that is a {type(image).__name__} of dtype "
+            f"{getattr(image, 'dtype', '?')} and shape {np.shape(image)}. Hint: return the "
+            f"best image as it was evaluated: a float32 tf.Tensor of shape {shape}.")
+    costs = [float(cost) for cost in np.asarray(costs, np.float64).ravel()]
+    if len(costs) != evaluated or not np.allclose(costs, seen["costs"], rtol=1e-6):
+        raise AssertionError(
+            f"{name} returned {len(costs)} costs for {evaluated} evaluations. Hint: record "
+            "the cost of every evaluation, in the function you hand scipy (a callback sees "
+            "only the points the line search accepts).")
+    wanted = expected["costs"][:steps]
+    if not np.allclose(costs[:steps], wanted, rtol=1e-5):
+        first = next(i for i, (got, want) in enumerate(zip(costs, wanted, strict=False))
+                     if not np.isclose(got, want, rtol=1e-5))
+        raise AssertionError(
+            f"{name} is wrong: its evaluation {first + 1} costs {costs[first]:.6g}, the "
+            f"reference's {wanted[first]:.6g}. Hint: start from `start` and give scipy "
+            "jac=True, method=\"L-BFGS-B\", the bounds and options={\"maxfun\": steps}, "
+            "nothing else.")
+    _check_best_kept(image, seen)
+
+
+def _check_lbfgs_interface(seen, steps):
+    name, problem_found = "lbfgs", seen["problem"]
+    if problem_found == "no L-BFGS-B":
+        raise AssertionError(f"{name} did not run scipy's L-BFGS-B. Hint: call "
+                             "scipy.optimize.minimize(..., method=\"L-BFGS-B\").")
+    if problem_found == "no jac":
+        raise AssertionError(
+            f"{name} did not give scipy the gradient, so scipy would estimate it by finite "
+            "differences, one evaluation per pixel. Hint: pass jac=True, and have the "
+            "function you hand scipy return (cost, gradient).")
+    if problem_found == "over the limit":
+        raise AssertionError(
+            f"{name} went on evaluating past its budget of {steps} (stopped after "
+            f"{len(seen['costs'])}). Hint: the budget counts cost evaluations: "
+            "options={\"maxfun\": steps}.")
+    if problem_found is not None:
+        raise AssertionError(
+            f"{name} handed cost_and_gradient {problem_found}. Hint: turn scipy's flat "
+            "float64 x back into an image of the start's shape, as a float32 tensor "
+            "(tf.constant(..., tf.float32)).")
+    float32 = [what for what, dtypes in [("x0", {seen.get("x0")}),
+                                        ("the cost", seen["value types"]),
+                                        ("the gradient", seen["gradient types"])]
+               if any(dtype is not None and dtype != np.float64 for dtype in dtypes)]
+    if float32:
+        listed = ", ".join(float32[:-1]) + " and " * (len(float32) > 1) + float32[-1]
+        raise AssertionError(
+            f"{name} handed scipy {listed} in float32. Hint: L-BFGS-B computes in float64: "
+            "give it x0 and the gradient as float64 arrays (.astype(np.float64)) and the "
+            "cost as a Python float (float(J)).")
+    bounds = seen.get("bounds")
+    if seen["watching"] and (bounds is None or not np.array_equal(
+            np.array([[np.nan if b is None else b for b in pair] for pair in bounds], float),
+            np.tile([0.0, 1.0], (len(bounds), 1)))):
+        raise AssertionError(
+            f"{name} did not bound every pixel to [0, 1]. Hint: pass scipy bounds, one "
+            "(0, 1) pair per pixel value (or scipy.optimize.Bounds(0, 1)): L-BFGS-B then "
+            "never steps outside, and every image it evaluates is a valid picture.")
+    outside = [i for i, image in enumerate(seen["images"])
+               if not 0.0 <= float(tf.reduce_min(image)) <= float(tf.reduce_max(image)) <= 1.0]
+    if outside:
+        raise AssertionError(
+            f"{name} evaluated images outside [0, 1] (evaluation {outside[0] + 1} first). "
+            "Hint: bound every pixel to [0, 1] with scipy's bounds.")
+
+
+def _check_best_kept(image, seen):
+    """The image returned must be an evaluated one of the lowest cost: found by identity
+    (the tensor handed to cost_and_gradient), else by value."""
+    costs, images = seen["costs"], seen["images"]
+    lowest = min(costs)
+    index = next((i for i, evaluated in enumerate(images) if evaluated is image), None)
+    if index is None:
+        value = image.numpy()
+        matching = [i for i, evaluated in enumerate(images)
+                    if np.allclose(value, evaluated.numpy(), atol=1e-6)]
+        index = min(matching, key=lambda i: costs[i]) if matching else None
+    if index is not None and costs[index] == lowest:
+        return
+    best = costs.index(lowest)
+    what = ("the last image it evaluated" if index == len(costs) - 1 else
+            f"the image of evaluation {index + 1}" if index is not None else
+            "an image it did not evaluate")
+    worse = (f" (here the check doubled the costs from evaluation {seen['worse_from']} on)"
+             if seen["worse_from"] else "")
+    raise AssertionError(
+        f"lbfgs returned {what}; evaluation {best + 1} of {len(costs)} cost the least"
+        f"{worse}. Hint: keep the best image, the one of the lowest cost evaluated: the last "
+        "evaluation can be a trial that went uphill.")
+
+
+# Notebook 06: colour (YIQ, colour matching) and place (masked Gram matrices).
 
 def _colour_cases(seed):
     """Images (..., 3) in [0, 1]: random ones (a batch of two among them), and hand-made
@@ -529,24 +1087,25 @@ def _times_matrix(matrix):  # NumPy: each pixel, a row vector, times matrix
 
 
 def check_rgb_to_yiq(fn):
-    """Check a learner's rgb_to_yiq(image), image (..., 3). Notebook 05."""
+    """Check a learner's rgb_to_yiq(image), image (..., 3). Notebook 06."""
     M = nst.RGB_TO_YIQ
     cases = [(text, (image,)) for text, image in _colour_cases(6)]
     mistakes = [
-        (_times_matrix(M), "the matrix is not transposed: a pixel is a row vector, so "
-         "multiply by RGB_TO_YIQ.T (tf.tensordot(image, RGB_TO_YIQ.T, axes=1))."),
+        (_times_matrix(M), "the matrix is not transposed: a pixel is a row of the last "
+         "axis, so its YIQ row is x^T M^T, the pixel times the transpose of RGB_TO_YIQ."),
         (lambda image: _times_matrix(M.T)(np.asarray(image)[..., ::-1]),
          "the channels are reversed (BGR): the last axis is R, G, B in that order."),
         (_times_matrix(np.linalg.inv(M).T),
          "you applied the inverse matrix (YIQ to RGB): use RGB_TO_YIQ itself."),
         (_times_matrix(np.linalg.inv(M)),
-         "you applied the inverse matrix (YIQ to RGB), untransposed: use RGB_TO_YIQ.T."),
+         "you applied the inverse matrix (YIQ to RGB), untransposed: use RGB_TO_YIQ, "
+         "transposed."),
     ]
     _run_check("rgb_to_yiq", fn, nst.rgb_to_yiq, cases, mistakes)
 
 
 def check_yiq_to_rgb(fn):
-    """Check a learner's yiq_to_rgb(image), the inverse of rgb_to_yiq. Notebook 05."""
+    """Check a learner's yiq_to_rgb(image), the inverse of rgb_to_yiq. Notebook 06."""
     M = nst.RGB_TO_YIQ
     M_inverse = np.linalg.inv(np.asarray(M, np.float64))
     cases = [(f"the YIQ of {text[0].lower() + text[1:]}", (nst.rgb_to_yiq(image).numpy(),))
@@ -558,12 +1117,10 @@ def check_yiq_to_rgb(fn):
                   (rng.normal(size=(1, 4, 4, 3)).astype(np.float32),)))
     mistakes = [
         (_times_matrix(M), "the inverse is not the transpose: RGB_TO_YIQ is not orthogonal. "
-         "Use np.linalg.inv(RGB_TO_YIQ), transposed: tf.tensordot(image, YIQ_TO_RGB.T, "
-         "axes=1)."),
+         "Compute its inverse matrix and apply that to each pixel, as in rgb_to_yiq."),
         (_times_matrix(M_inverse), "the inverse matrix is not transposed: a pixel is a row "
-         "vector, so multiply by np.linalg.inv(RGB_TO_YIQ).T."),
-        (_times_matrix(M.T), "that is rgb_to_yiq again: use the inverse matrix, "
-         "np.linalg.inv(RGB_TO_YIQ)."),
+         "of the last axis, so multiply it by the transpose of the inverse."),
+        (_times_matrix(M.T), "that is rgb_to_yiq again: use the inverse of RGB_TO_YIQ."),
         (lambda image: np.clip(_times_matrix(M_inverse.T)(image), 0, 1),
          "do not clip: yiq_to_rgb is the exact inverse of rgb_to_yiq, for every YIQ value; "
          "clip later, where an image is shown or saved."),
@@ -573,11 +1130,165 @@ def check_yiq_to_rgb(fn):
     _run_check("yiq_to_rgb", fn, nst.yiq_to_rgb, cases, mistakes)
 
 
-def _numpy_colour_transfer(style, content, transform, centre=True, clip=True):
+def _statistics_cases():
+    """Images (1, H, W, 3): random and correlated colours (N large enough that 1 / N and
+    1 / (N - 1) differ beyond the tolerance), a uniform grey (covariance 1e-5 I: only the
+    1e-5 I is left) and hand-made pure colours."""
+    rng = np.random.default_rng(11)
+    grey = rng.random((1, 30, 40, 1))
+    correlated = np.clip(grey * [0.9, 0.6, 0.3] + [0.1, 0.2, 0.3]
+                         + 0.08 * rng.normal(size=(1, 30, 40, 3)), 0, 1)
+    pure = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]
+    cases = [("a random image of shape (1, 5, 7, 3)", rng.random((1, 5, 7, 3))),
+             ("a (1, 30, 40, 3) image with correlated colours", correlated),
+             ("a uniform grey (1, 4, 6, 3) image", np.full((1, 4, 6, 3), 0.5)),
+             ("black, white, red, green, blue and yellow pixels", np.array([[pure]]))]
+    return [(text, (image.astype(np.float32),)) for text, image in cases]
+
+
+def _mean_over_covariance(mean, covariance):
+    """(mean, covariance) as one (4, 3) array: the mean's row above the covariance."""
+    return np.concatenate([np.reshape(mean, (1, 3)), covariance])
+
+
+def _joined_statistics(name):
+    """The output= of _run_check for (mean, covariance): their structure checked, with a
+    hint for each likely mix-up, then joined into one (4, 3) tensor."""
+    def joined(result, description):
+        where = f"on {description}"
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise AssertionError(f"{name} returned {type(result).__name__} {where}. Hint: "
+                                 "return two values, (mean, covariance).")
+        mean, covariance = result
+        shapes = (tuple(np.shape(mean)), tuple(np.shape(covariance)))
+        hints = {(3, 3): "return (mean, covariance), in that order.",
+                 (1, 3): "the mean has shape (3,): one value per channel.",
+                 (): "the mean is one value per channel, shape (3,), not one for the image.",
+                 }
+        if shapes[0] != (3,):
+            hint = hints.get(shapes[0], "the mean is one value per channel: average the "
+                             "(N, 3) pixels over axis 0, the pixels.")
+            raise AssertionError(f"{name}'s mean has shape {shapes[0]}, expected (3,), "
+                                 f"{where}. Hint: {hint}")
+        if shapes[1] != (3, 3):
+            hint = ("the covariance is channels by channels, (3, 3): transpose the first "
+                    "factor of the product, not the second (yours is pixels by pixels)."
+                    if len(shapes[1]) == 2 and shapes[1][0] == shapes[1][1] else
+                    "the covariance is a (3, 3) matrix, channels by channels.")
+            raise AssertionError(f"{name}'s covariance has shape {shapes[1]}, expected "
+                                 f"(3, 3), {where}. Hint: {hint}")
+        for what, value in [("mean", mean), ("covariance", covariance)]:
+            if not isinstance(value, tf.Tensor):
+                raise AssertionError(
+                    f"{name}'s {what} is a {type(value).__name__}, not a tf.Tensor, {where}. "
+                    "Hint: compute with TensorFlow operations (tf.reduce_mean, tf.matmul).")
+        return tf.concat([tf.reshape(tf.cast(mean, tf.float32), [1, 3]),
+                          tf.cast(covariance, tf.float32)], axis=0)
+    return joined
+
+
+def check_colour_mean_and_covariance(fn):
+    """Check a learner's colour_mean_and_covariance(image) -> (mean (3,), covariance (3, 3)),
+    the covariance over the N pixels divided by N - 1, plus 1e-5 I. Notebook 06."""
+    def statistics(centre=True, offset=1, epsilon="identity", unroll="pixels", full=True,
+                   centre_by=None):
+        def model(image):
+            image = np.asarray(image, np.float64)
+            pixels = image.reshape(-1, 3) if unroll == "pixels" else image.reshape(3, -1).T
+            mean = pixels.mean(axis=0)
+            centred = pixels - (centre_by(pixels) if centre_by else mean) if centre else pixels
+            covariance = centred.T @ centred / (len(pixels) - offset)
+            covariance = covariance if full else np.diag(np.diag(covariance))
+            added = {"identity": np.eye(3), "none": 0.0, "every entry": np.ones((3, 3))}
+            return _mean_over_covariance(mean, covariance + 1e-5 * added[epsilon])
+        return model
+
+    mistakes = [
+        (statistics(offset=0), "divide by N - 1, as np.cov does, not by N."),
+        (statistics(centre=False), "subtract the mean colour from every pixel before the "
+         "product: the covariance is of the centred pixels."),
+        (statistics(epsilon="none"), "add 1e-5 times the 3 x 3 identity to the "
+         "covariance, so that a grey image's has an inverse."),
+        (statistics(epsilon="every entry"), "add 1e-5 on the diagonal only (1e-5 I), not "
+         "to every entry."),
+        (statistics(unroll="channels"), "reshape the image to (N, 3), one row per pixel: a "
+         "reshape to (3, N) mixes the channels (the last axis is the colour)."),
+        (statistics(full=False), "the covariance is the full 3 x 3 matrix: its off-diagonal "
+         "entries say how the channels vary together."),
+        (statistics(centre_by=lambda pixels: pixels.mean()), "subtract each channel's own "
+         "mean (a (3,) vector), not one mean over all the values."),
+    ]
+
+    def describe(value):
+        return f"mean {_rounded(value[0])}, covariance {_rounded(value[1:])}"
+
+    def shape_hint(error):  # 1e-5 I added to an (N, N) product
+        if "Incompatible shapes" in str(error) or "Dimensions must be equal" in str(error):
+            return ("the covariance is channels by channels, (3, 3): transpose the first "
+                    "factor of the product, not the second (yours is pixels by pixels).")
+        return None
+
+    _run_check("colour_mean_and_covariance", fn, nst.colour_mean_and_covariance,
+               _statistics_cases(), mistakes, error_hint=shape_hint, output=_joined_statistics(
+                   "colour_mean_and_covariance"), describe=describe)
+
+
+def _symmetric_cases():
+    """(matrix, power): symmetric positive-definite matrices, well conditioned enough that
+    float32 eigenvectors agree to the tolerance; a diagonal one whose answer is by hand."""
+    rng = np.random.default_rng(12)
+
+    def positive_definite(n, scale=1.0):
+        B = rng.random((n, n))
+        return scale * (B @ B.T + 0.1 * np.eye(n))
+
+    pixels = np.clip(rng.random((200, 1)) * [0.5, 0.4, 0.2] + 0.05 * rng.normal(
+        size=(200, 3)), 0, 1)
+    colours = np.cov(pixels, rowvar=False) + 1e-5 * np.eye(3)
+    first = positive_definite(3)
+    cases = [("a random symmetric positive-definite (3, 3) matrix, power 0.5", (first, 0.5)),
+             ("the same matrix, power -0.5", (first, -0.5)),
+             ("diag(4, 9, 0.01), power 0.5: diag(2, 3, 0.1)", (np.diag([4, 9, 0.01]), 0.5)),
+             ("a random (4, 4) matrix, power 2: the matrix times itself",
+              (positive_definite(4), 2.0)),
+             ("the colour covariance of an image, power -0.5", (colours, -0.5))]
+    return [(text, (matrix.astype(np.float32), power)) for text, (matrix, power) in cases]
+
+
+def check_symmetric_matrix_power(fn):
+    """Check a learner's symmetric_matrix_power(matrix, power): V diag(lambda^power) V^T
+    from tf.linalg.eigh. Notebook 06."""
+    def rebuilt(combine):
+        def model(matrix, power):  # float32 eigh, as the learner's: the same eigenvectors
+            values, vectors = (t.numpy().astype(np.float64) for t in
+                               tf.linalg.eigh(tf.constant(matrix, tf.float32)))
+            return combine(values, vectors, power)
+        return model
+
+    mistakes = [
+        (rebuilt(lambda values, V, p: np.diag(values**p)), "put the eigenvectors back: "
+         "V diag(lambda^power) V^T; diag(lambda^power) alone is the power in V's basis."),
+        (rebuilt(lambda values, V, p: V.T @ np.diag(values**p) @ V), "the eigenvectors are "
+         "the columns of V: the order is V diag(lambda^power) V^T, not V^T diag(...) V."),
+        (rebuilt(lambda values, V, p: V @ np.diag(values**p) @ V), "transpose the last "
+         "factor: V diag(lambda^power) V^T."),
+        (rebuilt(lambda values, V, p: V @ np.diag(values * p) @ V.T), "raise the "
+         "eigenvalues to the power (lambda^power), do not multiply them by it."),
+        (rebuilt(lambda values, V, p: V @ np.diag(values) @ V.T), "raise the eigenvalues to "
+         "`power`: V diag(lambda) V^T is the matrix itself."),
+        (lambda matrix, power: np.asarray(matrix, np.float64) ** power, "raise the "
+         "eigenvalues to the power, not each entry of the matrix."),
+    ]
+    _run_check("symmetric_matrix_power", fn, nst.symmetric_matrix_power, _symmetric_cases(),
+               mistakes)
+
+
+def _numpy_colour_transfer(style, content, transform, centre=True, clip=True, ddof=1):
     """match_color in NumPy, with A = transform(Sigma_S, Sigma_C): the mistakes' model."""
     def mean_and_covariance(image):
         pixels = np.asarray(image, np.float64).reshape(-1, 3)
-        return pixels, pixels.mean(0), np.cov(pixels, rowvar=False) + 1e-5 * np.eye(3)
+        covariance = np.cov(pixels, rowvar=False, ddof=ddof)
+        return pixels, pixels.mean(0), covariance + 1e-5 * np.eye(3)
 
     pixels, mu_S, sigma_S = mean_and_covariance(style)
     _, mu_C, sigma_C = mean_and_covariance(content)
@@ -614,10 +1325,11 @@ def _match_color_cases():
 
 def check_match_color(fn):
     """Check a learner's match_color(style, content): style's pixels moved to content's
-    colour mean and covariance. Eager only, as NumPy is allowed here. Notebook 05."""
-    def variant(transform, centre=True, clip=True):
+    colour mean and covariance, built from colour_mean_and_covariance and
+    symmetric_matrix_power. Notebook 06."""
+    def variant(transform, **options):
         return lambda style, content: _numpy_colour_transfer(style, content, transform,
-                                                             centre, clip)
+                                                             **options)
 
     def right(S, C):
         return _symmetric_power(C, 0.5) @ _symmetric_power(S, -0.5)
@@ -629,23 +1341,27 @@ def check_match_color(fn):
         (variant(lambda S, C: C @ np.linalg.inv(S)),
          "take the square roots of the covariances: A = Sigma_C^(1/2) Sigma_S^(-1/2)."),
         (variant(lambda S, C: _symmetric_power(S, -0.5) @ _symmetric_power(C, 0.5)),
-         "the factors are in the wrong order: A = Sigma_C^(1/2) Sigma_S^(-1/2) (first whiten "
-         "the style's colours, then give them the content's covariance)."),
+         "A is the wrong way round: A = Sigma_C^(1/2) Sigma_S^(-1/2) (first whiten the "
+         "style's colours, then give them the content's covariance), and a pixel, a row of "
+         "the (N, 3) pixels, is multiplied by A^T (the same factors in the other order)."),
         (variant(lambda S, C: np.eye(3)),
          "that matches the mean only: also move the covariance, x' = A (x - mu_S) + mu_C."),
         (variant(lambda S, C: np.diag(np.sqrt(np.diag(C) / np.diag(S)))),
          "that matches each channel's spread alone: the colours are correlated, so use the "
          "full 3 x 3 covariance matrices."),
         (variant(lambda S, C: np.linalg.cholesky(C) @ np.linalg.inv(np.linalg.cholesky(S))),
-         "A uses the symmetric square roots (from tf.linalg.eigh: V diag(lambda^(1/2)) V^T), "
-         "not a Cholesky factor."),
+         "A uses the symmetric square roots (your symmetric_matrix_power), not a Cholesky "
+         "factor."),
+        (variant(right, ddof=0),
+         "the covariances are divided by N, not N - 1: compute them with your "
+         "colour_mean_and_covariance."),
         (variant(right, centre=False),
          "subtract the style's mean colour before applying A, and add the content's after: "
          "x' = A (x - mu_S) + mu_C."),
         (variant(right, clip=False), "clip the result to [0, 1]: it is an image."),
     ]
     _run_check("match_color", fn, nst.match_color, _match_color_cases(), mistakes,
-               rtol=1e-3, atol=1e-3, graph=False)
+               rtol=1e-4, atol=1e-4)
 
 
 def _masked_cases():
@@ -669,7 +1385,7 @@ def _masked_cases():
 
 def check_masked_style_target(fn):
     """Check a learner's masked_style_target(a, mask): (m F)^T F / sum(m), m the mask
-    resized to the layer's grid with method="area". Notebook 05."""
+    resized to the layer's grid with method="area". Notebook 06."""
     def variant(method="area", weights=(1, 0), divisor="sum"):
         def target(a, mask):
             a, mask = np.asarray(a, np.float64), np.asarray(mask, np.float32)
@@ -704,14 +1420,145 @@ def check_masked_style_target(fn):
         text = str(error)
         if isinstance(error, (ValueError, tf.errors.InvalidArgumentError)) and any(
                 word in text for word in ("shape", "Shape", "Dimensions", "dimension")):
-            return ("resize the mask first, to the layer's grid (n_H, n_W): "
-                    'tf.image.resize(mask[tf.newaxis], a.shape[1:3], "area"); the mask '
-                    "has the image's size, the activation a smaller one.")
+            return ("resize the mask first, to the layer's grid (n_H, n_W), with "
+                    'tf.image.resize and its "area" method: the mask has the image\'s size, '
+                    "the activation a smaller one.")
         return None
 
     _run_check("masked_style_target", fn, nst.masked_style_target, _masked_cases(), mistakes,
                error_hint=shape_hint)
 
+
+# Notebook 07: a stopping rule for a run (the callback collects the costs, should_stop asks).
+
+def _plateau_cases():
+    """(description, costs, patience, tolerance): hand-made runs of accepted costs, chosen
+    so that every mistake of check_plateau_reached's list answers some of them wrongly, and
+    no two mistakes answer all of them alike."""
+    def lbfgs_like(count):  # costs that fall ever more slowly, as an L-BFGS run's do
+        return [1e7 * (1 + 30 / (k + 1)) for k in range(count)]
+
+    return [
+        ("2 costs, patience 3", [10.0, 9.0], 3, 0.01),
+        ("exactly patience costs", [10.0, 9.0, 8.0], 3, 0.01),
+        ("a steady fall of 10% a step", [100.0, 90.0, 81.0, 72.9, 65.61], 2, 0.01),
+        ("an exact plateau", [100.0, 60.0, 50.0, 50.0, 50.0], 2, 0.01),
+        ("a slow fall, just under the tolerance", [100.0, 80.0, 64.0, 63.5, 63.2], 2, 0.02),
+        ("a slow fall, just over the tolerance", [100.0, 80.0, 64.0, 62.0, 61.5], 2, 0.02),
+        ("a drop of exactly the tolerance", [128.0, 64.0, 56.0, 48.0], 2, 0.25),
+        ("a rise", [50.0, 40.0, 30.0, 35.0, 36.0], 2, 0.01),
+        ("a new best, then a little up", [100.0, 50.0, 40.0, 30.0, 39.8], 2, 0.1),
+        ("ups and downs, the best well before the window", [100.0, 40.0, 60.0, 45.0, 44.0],
+         2, 0.05),
+        ("small costs falling fast", [0.01, 0.005, 0.0025, 0.00125], 2, 0.1),
+        ("large costs falling slowly", [1e6, 9e5, 8.99e5, 8.98e5], 2, 0.01),
+        ("a fall of 9% against a tolerance of 9.5%", [120.0, 100.0, 95.0, 91.0], 2, 0.095),
+        ("patience 3, a slow fall", [100.0, 90.0, 89.5, 89.2, 89.0], 3, 0.02),
+        ("patience 3, a faster fall", [100.0, 90.0, 89.5, 89.2, 89.0], 3, 0.01),
+        ("60 costs of an L-BFGS-like run", lbfgs_like(60), 10, 0.05),
+        ("120 costs of an L-BFGS-like run", lbfgs_like(120), 10, 0.05),
+    ]
+
+
+def check_plateau_reached(fn):
+    """Check a learner's plateau_reached(costs, patience, tolerance) on hand-made runs of
+    costs: the same answer as the reference on each, a bool, costs left as they were. A
+    wrong version's answers, taken together, name its mistake. Notebook 07."""
+    def variant(window=0, too_few=False, before="best", recent="best", scale="before",
+                strict=True, inverted=False):
+        """The reference with one thing changed, to name the mistake of a wrong answer."""
+        def rule(costs, patience, tolerance):
+            size = patience + window
+            if len(costs) <= patience:
+                return too_few
+            earlier = costs[:-size]
+            best_before = {"best": min(earlier), "first": costs[0], "last": earlier[-1]}[before]
+            best_recent = min(costs[-size:]) if recent == "best" else costs[-1]
+            scale_by = {"before": best_before, "recent": best_recent, "absolute": 1.0}[scale]
+            drop, allowed = best_before - best_recent, tolerance * scale_by
+            answer = drop < allowed if strict else drop <= allowed
+            return not answer if inverted else answer
+        return rule
+
+    mistakes = [
+        (variant(inverted=True), "True means a plateau: the costs have stopped improving. "
+         "Yours says True while they still improve."),
+        (variant(too_few=True), "with patience costs or fewer the run has just begun: "
+         "return False (nothing comes before the window to compare with)."),
+        (variant(window=1), "the window is the last patience costs; yours holds one more."),
+        (variant(window=-1), "the window is the last patience costs; yours holds one fewer."),
+        (variant(before="first"), "compare with the best of all the costs before the window, "
+         "not with the first cost: the first is the highest, so the run never seems to stop "
+         "improving."),
+        (variant(before="last"), "compare with the best (lowest) of all the costs before the "
+         "window, not with the one just before it: costs can go up and down (Adam's do)."),
+        (variant(recent="last"), "take the best (lowest) of the last patience costs, not the "
+         "last one: a cost a little up at the end does not undo the window's best."),
+        (variant(scale="absolute"), "tolerance is a fraction: compare the drop with tolerance "
+         "times the best before the window, not with tolerance itself (costs can be in the "
+         "millions, or tiny)."),
+        (variant(scale="recent"), "the drop is a fraction of the best before the window, not "
+         "of the best in the window."),
+        (variant(strict=False), "a drop of exactly tolerance times the earlier best is still "
+         "an improvement: a plateau is a drop of less than that, not of at most that."),
+    ]
+
+    def empty_hint(error):
+        if isinstance(error, (ValueError, IndexError)):
+            return ("with patience costs or fewer, nothing comes before the window (min of "
+                    "an empty list): return False first.")
+        return None
+
+    def answers(rule):
+        found = []
+        for _, costs, patience, tolerance in cases:
+            try:
+                found.append(bool(rule(list(costs), patience, tolerance)))
+            except Exception:
+                found.append(None)
+        return found
+
+    cases = _plateau_cases()
+    expected = [nst.plateau_reached(list(costs), patience, tolerance)
+                for _, costs, patience, tolerance in cases]
+    got = []
+    for case in cases:
+        _, costs, patience, tolerance = case
+        description = _plateau_case_text(case)
+        given = list(costs)
+        answer = _call_learner("plateau_reached", fn, (given, patience, tolerance),
+                               description, error_hint=empty_hint)
+        if given != costs:
+            raise AssertionError(
+                f"plateau_reached changed costs on {description}. Hint: only read costs: the "
+                "callback keeps adding to that list while the run goes on (slices and min() "
+                "leave it as it is; pop, sort and del change it).")
+        if not isinstance(answer, (bool, np.bool_)):
+            raise AssertionError(
+                f"plateau_reached returned {answer!r} (a {type(answer).__name__}) on "
+                f"{description}. Hint: return True or False.")
+        got.append(bool(answer))
+    if got != expected:
+        wrong = next(i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e)
+        where = (f"{_plateau_case_text(cases[wrong])}: expected {expected[wrong]}, got "
+                 f"{got[wrong]}")
+        for mistake, hint in mistakes:
+            if answers(mistake) == got:
+                raise AssertionError(f"plateau_reached is wrong on {where}. Hint: {hint}")
+        raise AssertionError(f"plateau_reached is wrong on {where}.")
+    _print_ok("plateau_reached", f"{len(cases)} hand-made runs of costs",
+              f"{sum(expected)} of them at a plateau")
+
+
+def _plateau_case_text(case):
+    """A case of check_plateau_reached for a message: its costs in full when there are few,
+    else the first two and the last two."""
+    description, costs, patience, tolerance = case
+    shown = [f"{cost:.6g}" for cost in costs]
+    if len(shown) > 5:
+        shown = [*shown[:2], f"... {len(shown) - 4} more ...", *shown[-2:]]
+    return (f"{description} (costs [{', '.join(shown)}], patience {patience}, "
+            f"tolerance {tolerance:g})")
 
 
 def your_function(name, notebook):

@@ -10,15 +10,16 @@ Every notebook imports this module. It reads in the order of the course:
 5. Content cost      compute_content_cost                       (notebook 02)
 6. Style cost        gram_matrix, compute_layer_style_cost,
                      compute_style_cost                         (notebook 03)
-7. Optimisation      total_cost, total_variation, optimize_image, stylize (notebook 04)
+7. Optimisation      total_cost, make_cost_and_gradient, lbfgs (notebook 04),
+                     train_step, total_variation (notebook 05), optimize_image, stylize
 8. Controls          colour, place and scale: rgb_to_yiq, match_color, sky_mask,
-                     preserve_color=, masks=, style_scale= of stylize  (notebook 05)
+                     preserve_color=, masks=, style_scale= of stylize  (notebook 06)
 9. Figures           plot_losses, show_feature_maps, show_gram_matrix
 10. Command line     python nst_helpers.py --content C --style S --output G
 
 Two modules beside it hold what no notebook teaches, re-exported so that notebooks import
 one name: nst_checks.py (the exercise checks, nst.check_<function name>) and nst_studio.py
-(nst.Studio, the interactive studio of notebook 06).
+(nst.Studio, the interactive studio of notebook 07).
 
 A function taught in a notebook has its reference version here under the same name and
 signature; its docstring names the notebook. Importing this module changes nothing
@@ -58,7 +59,7 @@ from nst_weights import (  # the offline weights reader, re-exported: notebooks 
 def __getattr__(name):
     """Two modules beside this file hold what no notebook teaches, and are imported on first
     use (importing nst_helpers stays free of ipywidgets; each finds nst_helpers whole, so
-    there is no circular import): nst.Studio, the interactive studio of notebook 06, from
+    there is no circular import): nst.Studio, the interactive studio of notebook 07, from
     nst_studio.py, and the exercise checks nst.check_<name> with their machinery from
     nst_checks.py."""
     if name == "Studio":
@@ -213,6 +214,22 @@ def load_image(path, max_dim=512):
             f"{MIN_IMAGE_SIDE} px on the shorter side."
         )
     return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def crop_and_resize(image, like):
+    """`image` (1, H, W, 3) at the size of `like`, without stretching: first the largest
+    centred crop with like's aspect ratio (a portrait painting loses its top and bottom to
+    fit a landscape photo), then resized ("area" when shrinking). Used in notebook 04, where
+    the style image must have the content image's size."""
+    image = tf.convert_to_tensor(image, tf.float32)
+    (height, width), (target_height, target_width) = image.shape[1:3], like.shape[1:3]
+    scale = min(height / target_height, width / target_width)
+    crop_height, crop_width = round(target_height * scale), round(target_width * scale)
+    top, left = (height - crop_height) // 2, (width - crop_width) // 2
+    cropped = image[:, top:top + crop_height, left:left + crop_width, :]
+    method = "area" if crop_height >= target_height else "bicubic"
+    return tf.clip_by_value(
+        tf.image.resize(cropped, (target_height, target_width), method=method), 0.0, 1.0)
 
 
 def _read_rgb_pixels(path):
@@ -518,7 +535,7 @@ def make_feature_extractor(layer_names, weights="auto"):
 # ---------------------------------------------------------------------------------------
 
 # Gatys et al. take content from conv4_2: deep enough to ignore exact pixels, shallow
-# enough to keep the layout. Notebook 04 compares it with the Coursera assignment's
+# enough to keep the layout. Notebook 05 compares it with the Coursera assignment's
 # block5_conv4.
 CONTENT_LAYER = "block4_conv2"
 
@@ -650,7 +667,7 @@ def balanced_style_layers(style, image, profile=None, style_layers=STYLE_LAYERS,
 
     With equal weights the layers' costs differ by orders of magnitude (block4_conv1 makes
     up most of the cost), so equal weights are not equal in effect. Dividing each weight by
-    the layer's cost at the start image makes the layer choice visible. Used in notebook 04.
+    the layer's cost at the start image makes the layer choice visible. Used in notebook 05.
     """
     costs = style_layer_costs(style, image, [(name, 1.0) for name, _ in style_layers],
                               weights)
@@ -671,9 +688,10 @@ def balanced_style_layers(style, image, profile=None, style_layers=STYLE_LAYERS,
 # Defaults of stylize and the command line: a good picture on a 2-core laptop CPU in about
 # two minutes (benchmarks/speed.py). alpha and beta are discussed in notebook 04: the
 # Coursera assignment's 10 and 40 are for VGG19 fed pixels in [0, 1]; we feed the 0-255,
-# mean-subtracted input it was trained on, which raises the style cost 2,400 to 3,000
-# times more than the content cost (measured there), so beta = 40 / 2,400 = 0.016 would keep
-# the assignment's balance. 0.04, 2.5 times more style, looks better in 200 evaluations.
+# mean-subtracted input it was trained on, which raises the style cost 2,000 to 3,000
+# times more than the content cost (measured there: 2,400 at 320 px), so beta = 40 / 2,400
+# = 0.017 would keep the assignment's balance. 0.04, between two and three times more
+# style, is a choice of taste, made by eye on the gallery's pictures.
 DEFAULT_SIZE = 512  # the command line's; notebooks set their own
 DEFAULT_STEPS = 90  # in all: at 512 px, 54 at 256 px and 36 at 512 (coarse_to_fine_schedule)
 DEFAULT_ALPHA = 10.0
@@ -687,10 +705,12 @@ def total_cost(J_content, J_style, alpha=10, beta=40):
 
 
 def total_variation(image):
-    """Mean absolute difference between neighbouring pixels: small for smooth images.
+    """The mean absolute difference between vertical neighbours plus the mean absolute
+    difference between horizontal ones (each mean over its own pairs and the channels):
+    the anisotropic total variation, small for smooth images.
 
     Added with a small weight, it removes the high-frequency speckle that VGG19 does not
-    see but the eye does. Taught in notebook 04.
+    see but the eye does. Taught in notebook 05.
     """
     image = tf.convert_to_tensor(image, tf.float32)
     down = tf.reduce_mean(tf.abs(image[:, 1:, :, :] - image[:, :-1, :, :]))
@@ -700,7 +720,7 @@ def total_variation(image):
 
 def layout_similarity(image, content):
     """How much of the content's layout an image keeps: the correlation (-1 to 1) of the
-    two images' brightness after blurring away detail (8x8 px averages). Notebook 04 uses
+    two images' brightness after blurring away detail (8x8 px averages). Notebook 05 uses
     it to measure claims such as "more of the photo survives"."""
     def coarse_brightness(x):
         grey = tf.reduce_mean(tf.convert_to_tensor(x, tf.float32), axis=-1, keepdims=True)
@@ -713,7 +733,7 @@ def train_step(generated, compute_costs, optimizer, alpha, beta):
     """One optimisation step on the pixels of `generated` (a tf.Variable): the costs under
     a GradientTape, J = total_cost(J_content, J_style, alpha, beta), its gradient applied by
     `optimizer`, pixels clipped to [0, 1]. compute_costs(image) returns (J_content,
-    J_style). Returns J before the update. Taught in notebook 04."""
+    J_style). Returns J before the update. Taught in notebook 05."""
     with tf.GradientTape() as tape:
         J_content, J_style = compute_costs(generated)
         J = total_cost(J_content, J_style, alpha, beta)
@@ -721,6 +741,71 @@ def train_step(generated, compute_costs, optimizer, alpha, beta):
     optimizer.apply_gradients([(gradient, generated)])
     generated.assign(tf.clip_by_value(generated, 0.0, 1.0))
     return J
+
+
+def make_cost_and_gradient(content, style, extractor, alpha, beta):
+    """The function that lbfgs minimises: cost_and_gradient(image) -> (J, dJ/dimage), with
+    J = total_cost(J_content, J_style, alpha, beta) built from compute_content_cost and
+    compute_style_cost. Taught in notebook 04 (the capstone), where you write it.
+
+    content, style: (1, H, W, 3) in [0, 1], of the same size (crop_and_resize the style
+    image to the content's first). extractor: a FeatureExtractor for CONTENT_LAYER and the
+    layers of STYLE_LAYERS. The targets (C's activation at CONTENT_LAYER, S's at the style
+    layers) never change, so they are computed once, here. cost_and_gradient is compiled
+    by tf.function: its first call traces VGG19's forward and backward pass into a graph,
+    and later calls run that graph without Python.
+    """
+    a_C = extractor(content)[CONTENT_LAYER]
+    a_S = extractor(style)
+
+    def cost_and_gradient(image):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            a_G = extractor(image)
+            J_content = compute_content_cost(a_C, a_G[CONTENT_LAYER])
+            J_style = compute_style_cost(a_S, a_G)
+            J = total_cost(J_content, J_style, alpha, beta)
+        return J, tape.gradient(J, image)
+
+    return tf.function(cost_and_gradient)
+
+
+def lbfgs(cost_and_gradient, start, steps):
+    """Minimise cost_and_gradient over the pixels of an image, each kept in [0, 1], with
+    scipy's L-BFGS-B. Taught in notebook 04 (the capstone), where you write it.
+
+    cost_and_gradient(image) -> (J, dJ/dimage) for a (1, H, W, 3) float32 image (see
+    make_cost_and_gradient). start: the first image. steps: the budget of cost evaluations
+    (scipy's maxfun, which scipy checks at the end of an iteration, so a few more may run).
+    scipy works on flat float64 vectors: x0 and the gradient go in as float64, the cost as
+    a Python float. A progress bar (tqdm) counts the evaluations. Returns (the image of the
+    lowest cost evaluated, a (1, H, W, 3) float32 tf.Tensor; the cost of every evaluation).
+    """
+    from scipy.optimize import minimize
+    from tqdm.auto import tqdm
+
+    start = tf.convert_to_tensor(start, tf.float32)
+    x0 = start.numpy().ravel().astype(np.float64)
+    costs, best_image = [], start
+    progress = tqdm(total=steps, unit="evaluation", leave=False)
+
+    def scipy_cost_and_gradient(x):
+        nonlocal best_image
+        image = tf.constant(x.reshape(start.shape), tf.float32)
+        J, gradient = cost_and_gradient(image)
+        costs.append(float(J))
+        if costs[-1] <= min(costs):
+            best_image = image
+        progress.update(1)
+        progress.set_postfix(cost=f"{costs[-1]:.4g}")
+        return float(J), gradient.numpy().ravel().astype(np.float64)
+
+    try:
+        minimize(scipy_cost_and_gradient, x0, jac=True, method="L-BFGS-B",
+                 bounds=[(0.0, 1.0)] * x0.size, options={"maxfun": steps})
+    finally:
+        progress.close()
+    return best_image, costs
 
 
 @dataclass
@@ -954,6 +1039,19 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
         # scipy's default memory of 10 pairs: more costs time per step (O(n m)) for little.
         options={"maxiter": steps, "maxfun": steps, "maxcor": 10},
     )
+
+
+def plateau_reached(costs, patience, tolerance):
+    """True when the best (lowest) of the last `patience` costs is less than `tolerance`
+    (a fraction) below the best of all the costs before them: the run has stopped
+    improving. False while there are `patience` costs or fewer. costs: the total costs of
+    the accepted iterations so far, oldest first (a callback of optimize_image collects
+    them); a should_stop built on it ends a run at a plateau. Taught in notebook 07."""
+    if len(costs) <= patience:
+        return False
+    best_before = min(costs[:-patience])
+    best_recent = min(costs[-patience:])
+    return best_before - best_recent < tolerance * best_before
 
 
 def initial_image(content, init="noisy-content", noise=0.25, seed=1):
@@ -1285,19 +1383,27 @@ def versions():
 def save_artwork(result, path, overwrite=False, **facts):
     """Save result.image at `path` and a JSON beside it (settings, seed, weights source,
     versions, wall time, and any `facts` such as the input file names). Returns both paths."""
+    metadata = {
+        **facts, **result.settings, "stop_reason": result.stop_reason,
+        "final_cost": result.best_loss, "evaluations": len(result.history["step"]),
+        "wall_seconds": round(result.seconds, 1),
+    }
+    return save_picture(result.image, path, overwrite, **metadata)
+
+
+def save_picture(image, path, overwrite=False, **facts):
+    """Save `image` at `path` and a JSON beside it: the `facts` given (settings, seed,
+    weights source, wall time, ...), then the device and the library versions. Refuses to
+    replace an existing picture unless overwrite=True. Returns both paths. Notebook 04 saves
+    the picture of your own loop with it; save_artwork, a result of stylize."""
     path = Path(path)
     metadata_path = path.with_suffix(".json")
     if metadata_path.exists() and not overwrite:
         raise FileExistsError(
             f"{metadata_path}: exists already and was kept. Choose another name or overwrite."
         )
-    save_image(result.image, path, overwrite=overwrite)
-    metadata = {
-        **facts, **result.settings, "stop_reason": result.stop_reason,
-        "final_cost": result.best_loss, "evaluations": len(result.history["step"]),
-        "wall_seconds": round(result.seconds, 1), "device": describe_device(),
-        "versions": versions(),
-    }
+    save_image(image, path, overwrite=overwrite)
+    metadata = {**facts, "device": describe_device(), "versions": versions()}
     _write_atomically(metadata_path, (json.dumps(metadata, indent=2) + "\n").encode())
     return path, metadata_path
 
@@ -1312,7 +1418,7 @@ def reconstruct_content(content, layer, **options):
 
 
 def synthesize_texture(style, style_layers, **options):
-    """Gatys et al. 2016, Fig. 1 (bottom): start from noise and match only the Gram matrices.
+    """Gatys et al. 2016, Fig. 1, style reconstructions: from noise, match only Gram matrices.
 
     The result has the style image's size and no content at all. Taught in notebook 03.
     """
@@ -1361,30 +1467,44 @@ def with_luminance(image, luminance):
     return tf.clip_by_value(yiq_to_rgb(tf.concat([Y, yiq[..., 1:]], axis=-1)), 0.0, 1.0)
 
 
+def colour_mean_and_covariance(image):
+    """The mean colour (3,) and the colour covariance (3, 3) of an image (..., 3), each pixel
+    a point in RGB space: sum_p (x_p - mu)(x_p - mu)^T / (N - 1) over the N pixels (as
+    np.cov), plus 1e-5 I, so that its inverse square root exists even for a grey image.
+    Taught in notebook 06."""
+    pixels = tf.reshape(tf.convert_to_tensor(image, tf.float32), [-1, 3])
+    mean = tf.reduce_mean(pixels, axis=0)
+    centred = pixels - mean
+    count = tf.cast(tf.shape(pixels)[0], tf.float32)
+    covariance = tf.matmul(centred, centred, transpose_a=True) / (count - 1)
+    return mean, covariance + 1e-5 * tf.eye(3)
+
+
+def symmetric_matrix_power(matrix, power):
+    """matrix^power of a symmetric positive-definite matrix: V diag(lambda^power) V^T, from
+    its eigenvalues lambda and eigenvectors V (the columns of V, tf.linalg.eigh). Power 0.5
+    is the symmetric square root, -0.5 its inverse. Taught in notebook 06."""
+    values, vectors = tf.linalg.eigh(tf.convert_to_tensor(matrix, tf.float32))
+    return vectors @ tf.linalg.diag(values**power) @ tf.transpose(vectors)
+
+
 def match_color(style, content):
     """style's pixels moved to content's colour mean and covariance: x' = A (x - mu_S) +
     mu_C with A = Sigma_C^(1/2) Sigma_S^(-1/2) (symmetric square roots), the colour
-    transfer of Gatys et al. 2017 (after Hertzmann's Image Analogies), clipped to [0, 1]."""
-    def mean_and_covariance(image):
-        pixels = np.asarray(image, np.float64).reshape(-1, 3)
-        return pixels.mean(0), np.cov(pixels, rowvar=False) + 1e-5 * np.eye(3)
-
-    def matrix_power(matrix, power):
-        values, vectors = np.linalg.eigh(matrix)
-        return vectors @ np.diag(values**power) @ vectors.T
-
-    mu_S, sigma_S = mean_and_covariance(style)
-    mu_C, sigma_C = mean_and_covariance(content)
-    A = matrix_power(sigma_C, 0.5) @ matrix_power(sigma_S, -0.5)
-    pixels = np.asarray(style, np.float64).reshape(-1, 3)
-    moved = (pixels - mu_S) @ A.T + mu_C
-    return tf.constant(np.clip(moved, 0, 1).reshape(np.shape(style)), tf.float32)
+    transfer of Gatys et al. 2017 (after Hertzmann's Image Analogies), clipped to [0, 1].
+    Built from colour_mean_and_covariance and symmetric_matrix_power. Taught in notebook 06."""
+    style = tf.convert_to_tensor(style, tf.float32)
+    mu_S, sigma_S = colour_mean_and_covariance(style)
+    mu_C, sigma_C = colour_mean_and_covariance(content)
+    A = symmetric_matrix_power(sigma_C, 0.5) @ symmetric_matrix_power(sigma_S, -0.5)
+    moved = tf.matmul(tf.reshape(style, [-1, 3]) - mu_S, A, transpose_b=True) + mu_C
+    return tf.clip_by_value(tf.reshape(moved, tf.shape(style)), 0.0, 1.0)
 
 
 def sky_mask(image, margin=0.1, brightness=0.4):
     """A mask (H, W, 1) of image (1, H, W, 3) by a colour rule: 1 where a pixel's blue is
     above `brightness` and above its red by `margin` (a clear sky), else 0. Taught in
-    notebook 05, where you change the rule to fit your own photo."""
+    notebook 06, where you change the rule to fit your own photo."""
     red, blue = image[0, ..., 0], image[0, ..., 2]
     return tf.cast((blue > red + margin) & (blue > brightness), tf.float32)[..., tf.newaxis]
 
@@ -1450,6 +1570,71 @@ def show_gram_matrix(gram, title="", ax=None):
     return ax
 
 
+@dataclass(frozen=True)
+class Question:
+    """One multiple-choice question of a notebook's "Check your understanding".
+
+    answer: (the right option, why it is right); wrong: [(option, why it is not)]. Every
+    option carries its own explanation, shown as soon as the option is picked.
+    """
+
+    text: str
+    answer: tuple
+    wrong: list
+
+    def options(self):
+        """[(option, explanation, is right)], in an order fixed by the question's text (so
+        the right answer is not always first, and a rerun shows the same order)."""
+        every = [(*self.answer, True)] + [(*pair, False) for pair in self.wrong]
+        rng = np.random.default_rng(sum(map(ord, self.text)))
+        return [every[i] for i in rng.permutation(len(every))]
+
+
+QUIZ_RIGHT, QUIZ_WRONG = "Right.", "Not quite."
+
+
+def quiz(questions):
+    """Show questions as ipywidgets: pick an option, read why it is (or is not) right, pick
+    again. Each notebook's "Check your understanding" calls it. Returns the widget."""
+    import ipywidgets as widgets
+
+    for question in questions:
+        if len(question.answer) != 2 or not question.wrong:
+            raise ValueError(f"a question needs (answer, why) and wrong options: {question.text}")
+    box = widgets.VBox([_question_widget(number, question, widgets)
+                        for number, question in enumerate(questions, 1)])
+    box.add_class("nst-quiz")  # for the browser test, which answers every question
+    return box
+
+
+def _question_widget(number, question, widgets):
+    options = question.options()
+    choice = widgets.RadioButtons(options=[(text, index) for index, (text, _, _) in
+                                           enumerate(options)], index=None,
+                                  layout=widgets.Layout(width="auto"))
+    feedback = widgets.HTMLMath()  # HTMLMath: $...$ in a question or explanation is typeset
+
+    def show(change):
+        if change["new"] is None:
+            return
+        _, why, right = options[change["new"]]
+        verdict, colour = (QUIZ_RIGHT, "#1b7f3b") if right else (QUIZ_WRONG, "#b3261e")
+        feedback.value = (f'<div class="nst-quiz-feedback" style="color:{colour}">'
+                          f"<b>{verdict}</b> {_html_text(why)}</div>")
+
+    choice.observe(show, names="value")
+    prompt = widgets.HTMLMath(f"<b>{number}. {_html_text(question.text)}</b>")
+    box = widgets.VBox([prompt, choice, feedback], layout=widgets.Layout(margin="0 0 12px 0"))
+    box.add_class("nst-quiz-question")
+    return box
+
+
+def _html_text(text):
+    import html
+
+    return html.escape(text)
+
+
 # ---------------------------------------------------------------------------------------
 # 10. Command line
 # ---------------------------------------------------------------------------------------
@@ -1512,6 +1697,20 @@ def build_argument_parser():
     return parser
 
 
+def _load_style(path, size, factor):
+    """A --style image: load_image(path, size), with --style-scale above 1 read from the file
+    at factor times that size instead of enlarged by stylize, which would blur its strokes
+    (enlarged only as far as the file lacks the pixels). Below 1 stylize shrinks it, and
+    says so if that leaves VGG19 too few pixels."""
+    image = load_image(path, size)
+    if not factor > 1:
+        return image
+    wanted = factor * max(image.shape[1:3])
+    larger = load_image(path, round(wanted))
+    return larger if max(larger.shape[1:3]) >= round(wanted) else _rescaled(
+        larger, wanted / max(larger.shape[1:3]))
+
+
 def main(argv=None):
     """Run the command line; return the exit status (0 done, 1 stopped early, 2 bad input)."""
     args = build_argument_parser().parse_args(argv)
@@ -1528,7 +1727,7 @@ def main(argv=None):
                 if path.exists():
                     raise FileExistsError(f"{path}: exists already; add --overwrite or rename.")
         content = load_image(args.content, args.size)
-        styles = [load_image(path, args.size) for path in args.style]
+        styles = [_load_style(path, args.size, args.style_scale) for path in args.style]
         masks = [_read_rgb_pixels(Path(path)) for path in args.mask] if args.mask else None
         if masks is not None:
             _checked_masks(masks, content, len(styles))  # an empty mask: before any work
@@ -1536,9 +1735,11 @@ def main(argv=None):
             content, styles, style_blend=args.style_blend, alpha=args.alpha, beta=args.beta,
             tv_weight=args.tv_weight, optimizer=args.optimizer, steps=args.steps,
             learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
-            preserve_color=args.preserve_color, style_scale=args.style_scale, masks=masks,
+            preserve_color=args.preserve_color, masks=masks,
+            style_scale=1.0 if args.style_scale > 1 else args.style_scale,  # >1: _load_style
             schedule=None if args.one_pass else "auto", progress=not args.quiet,
         )
+        result.settings["style_scale"] = args.style_scale
         paths = save_artwork(result, output, overwrite=args.overwrite, content=args.content,
                              style=args.style)
     except (ImageError, WeightsError, ValueError, OSError) as error:

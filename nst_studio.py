@@ -1,4 +1,4 @@
-"""The interactive studio of notebook 06: style transfer with buttons and sliders.
+"""The interactive studio of notebook 07: style transfer with buttons and sliders.
 
     import nst_helpers as nst
     studio = nst.Studio()   # nst.Studio is this module's Studio, imported on first use
@@ -53,9 +53,9 @@ DEFAULTS = {
     "preserve_color": "none",
     "style_scale": 1.0,
 }
-TV_WEIGHTS = [0.0, 1e6, 3e6, 1e7, 3e7, 1e8]  # notebook 04 compares 3e6 and 3e7
+TV_WEIGHTS = [0.0, 1e6, 3e6, 1e7, 3e7, 1e8]  # notebook 05 compares 3e6 and 3e7
 
-# Three guided explorations of notebook 06, two presets each: the two differ only in what
+# Three guided explorations of notebook 07, two presets each: the two differ only in what
 # the exploration is about, everything else at DEFAULTS. The values are chosen to show in a
 # Preview: in 30 evaluations from the noisy photo, alpha/beta = 25,000 still looks like the
 # default 250 (the style moves first), 100,000 keeps the photo.
@@ -120,7 +120,7 @@ class Run:
 
 
 class Studio:
-    """The interactive studio of notebook 06 (ipywidgets): see this module's docstring.
+    """The interactive studio of notebook 07 (ipywidgets): see this module's docstring.
 
     output_dir: where Save writes (default generated_images/); preview_size and
     preview_steps: the Preview run (tests make them tiny); content and style: the file

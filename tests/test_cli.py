@@ -153,3 +153,40 @@ def test_one_pass_flag_reaches_stylize(tmp_path, monkeypatch, flag, schedule):
     status = nst.main(["--content", CONTENT, "--style", STYLE, "--output",
                        str(tmp_path / "x.jpg"), "--size", "64", *flag])
     assert status == 2 and seen["schedule"] == schedule
+
+
+def test_style_scale_above_1_reads_the_painting_larger_rather_than_enlarging_it(
+        tmp_path, monkeypatch):
+    """--style-scale 2 at --size 64: the painting is read from its file at 128 px, with sharp
+    strokes, not loaded at 64 px and enlarged (a blurred copy); the JSON records the 2."""
+    seen = {}
+
+    def fake_stylize(content, style, **options):
+        seen.update(options, style=style[0])
+        history = {"step": [1], "seconds": [0.0], "total": [1.0], "size": [64]}
+        return nst.OptimizationResult(content, history, "finished", {"style_scale": 1.0})
+
+    monkeypatch.setattr(nst, "stylize", fake_stylize)
+    output = tmp_path / "x.jpg"
+    status = nst.main(["--content", CONTENT, "--style", STYLE, "--output", str(output),
+                       "--size", "64", "--style-scale", "2", "--quiet"])
+    assert status == 0 and seen["style_scale"] == 1.0
+    sharp = nst.load_image(STYLE, 128)
+    np.testing.assert_allclose(seen["style"], sharp, atol=1e-6)
+    enlarged = nst._rescaled(nst.load_image(STYLE, 64), 2.0)
+    assert float(np.abs(sharp - enlarged).mean()) > 0.01  # the two really differ
+    assert json.loads(output.with_suffix(".json").read_text())["style_scale"] == 2.0
+
+
+def test_style_scale_below_1_is_left_to_stylize(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_stylize(content, style, **options):
+        seen.update(options, style=style[0])
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(nst, "stylize", fake_stylize)
+    status = nst.main(["--content", CONTENT, "--style", STYLE, "--output",
+                       str(tmp_path / "x.jpg"), "--size", "64", "--style-scale", "0.5"])
+    assert status == 2 and seen["style_scale"] == 0.5
+    assert max(seen["style"].shape[1:3]) == 64

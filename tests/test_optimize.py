@@ -266,3 +266,40 @@ def test_each_stage_starts_from_the_enlarged_result_with_the_content_detail_back
     # the coarse result's flat grey plus the stripes' detail around their mean
     np.testing.assert_allclose(start.numpy()[0, :, 3, 0],
                                np.clip(0.5 + content[0, :, 3, 0] - 0.5, 0, 1), atol=0.05)
+
+
+# -- Notebook 04's capstone references: lbfgs, crop_and_resize, save_picture. --
+
+def test_lbfgs_reaches_a_known_minimum_within_bounds_and_keeps_the_best():
+    def pull_outside(image):  # the minimum lies at -1 for the first channel: outside [0, 1]
+        J = (tf.reduce_sum(tf.square(image[..., :1] + 1))
+             + tf.reduce_sum(tf.square(image[..., 1:] - TARGET[..., 1:])))
+        return J, 2 * tf.concat([image[..., :1] + 1, image[..., 1:] - TARGET[..., 1:]], -1)
+
+    image, costs = nst.lbfgs(pull_outside, np.full((1, 8, 8, 3), 0.5, np.float32), 40)
+    assert isinstance(image, tf.Tensor) and image.dtype == tf.float32
+    assert image.shape == (1, 8, 8, 3) and 1 < len(costs) <= 40  # converged within budget
+    np.testing.assert_allclose(image.numpy()[..., 0], 0, atol=1e-3)
+    np.testing.assert_allclose(image.numpy()[..., 1:], TARGET[..., 1:], atol=1e-3)
+    assert float(pull_outside(image)[0]) == pytest.approx(min(costs), rel=1e-5)
+
+
+def test_crop_and_resize_crops_a_portrait_to_a_landscape_without_stretching():
+    portrait = np.zeros((1, 100, 60, 3), np.float32)
+    portrait[:, 30:70] = 1.0  # a white band across the middle: all that a 3:2 crop keeps
+    landscape = np.zeros((1, 20, 30, 3), np.float32)
+    cropped = nst.crop_and_resize(portrait, like=landscape).numpy()
+    assert cropped.shape == (1, 20, 30, 3)
+    np.testing.assert_allclose(cropped, 1.0, atol=1e-6)
+
+
+def test_save_picture_writes_the_facts_and_refuses_to_overwrite(tmp_path):
+    image = np.full((1, 8, 8, 3), 0.5, np.float32)
+    image_path, json_path = nst.save_picture(image, tmp_path / "mine.jpg", beta=0.04, seed=1)
+    metadata = json.loads(json_path.read_text())
+    assert image_path.exists() and metadata["beta"] == 0.04 and metadata["seed"] == 1
+    assert {"tensorflow", "scipy"} <= set(metadata["versions"]) and "device" in metadata
+    with pytest.raises(FileExistsError):
+        nst.save_picture(image, tmp_path / "mine.jpg")
+    nst.save_picture(image, tmp_path / "mine.jpg", overwrite=True, beta=0.017)
+    assert json.loads(json_path.read_text())["beta"] == 0.017

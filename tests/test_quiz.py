@@ -1,0 +1,51 @@
+"""The "Check your understanding" questions: every option explains itself when picked."""
+
+import pytest
+
+import nst_helpers as nst
+
+QUESTION = nst.Question(
+    "Which image's pixels change?",
+    answer=("G's", "Right: C and S only set the targets."),
+    wrong=[("C's", "C is the photo: it sets the content target."),
+           ("VGG19's weights", "They are frozen.")])
+
+
+def radio_and_feedback(widget, number=0):
+    _, radio, feedback = widget.children[number].children
+    return radio, feedback
+
+
+def test_picking_an_option_shows_its_own_explanation_and_verdict():
+    radio, feedback = radio_and_feedback(nst.quiz([QUESTION]))
+    assert radio.value is None and feedback.value == ""
+    for index, (text, why, right) in enumerate(QUESTION.options()):
+        radio.value = index
+        assert radio.options[index][0] == text
+        assert why.split(":")[0] in feedback.value
+        assert (nst.QUIZ_RIGHT if right else nst.QUIZ_WRONG) in feedback.value
+
+
+def test_the_order_is_fixed_by_the_text_and_holds_every_option_once():
+    first, again = QUESTION.options(), QUESTION.options()
+    assert first == again and sum(right for *_, right in first) == 1
+    assert {text for text, *_ in first} == {"G's", "C's", "VGG19's weights"}
+
+
+def test_the_right_answer_is_not_always_first():
+    questions = [nst.Question(f"Question {i}?", answer=("yes", "."), wrong=[("no", "."),
+                                                                            ("maybe", ".")])
+                 for i in range(12)]
+    assert len({[text for text, *_ in q.options()].index("yes") for q in questions}) > 1
+
+
+def test_a_question_without_wrong_options_is_refused():
+    with pytest.raises(ValueError, match="wrong options"):
+        nst.quiz([nst.Question("Why?", answer=("a", "b"), wrong=[])])
+
+
+def test_text_is_escaped_so_a_stray_angle_bracket_shows_as_written():
+    question = nst.Question("Is 1 < 2?", answer=("yes", "1 < 2 <b>"), wrong=[("no", "x")])
+    widget = nst.quiz([question])
+    prompt = widget.children[0].children[0]
+    assert "1 &lt; 2" in prompt.value
