@@ -113,4 +113,120 @@ def test_the_course_exercises_are_present():
                 exercises.add(re.search(r"def (\w+)\(", source(cell)).group(1))
     assert {"count_conv_params", "compute_content_cost", "gram_matrix",
             "compute_layer_style_cost", "compute_style_cost", "total_cost", "train_step",
-            "total_variation"} <= exercises
+            "total_variation", "plateau_reached", "rgb_to_yiq", "yiq_to_rgb",
+            "colour_mean_and_covariance", "symmetric_matrix_power", "match_color",
+            "masked_style_target", "make_cost_and_gradient", "lbfgs"} <= exercises
+
+
+# -- The student's view: no test machinery in their cells, the self-checks in place. --
+
+def tags(cell):
+    return cell["metadata"].get("tags", [])
+
+
+def hidden(cell):
+    return cell["metadata"].get("jupyter", {}).get("source_hidden", False)
+
+
+def words(text):
+    return len(re.findall(r"[A-Za-z][\w'-]*", text))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_first_cell_links_the_cheat_sheet(path):
+    assert "(cheatsheet.md)" in source(cells(path)[0])
+    assert (path.parent / "cheatsheet.md").is_file()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_claims_live_in_collapsed_claims_cells_only(path):
+    for cell in cells(path, "code"):
+        text = source(cell)
+        machinery = re.search(r"^\s*assert\b", text, re.MULTILINE) or "nst.claim(" in text
+        if "claims" in tags(cell):
+            assert hidden(cell), f"a claims cell must be collapsed:\n{text[:80]}"
+            assert "nst.claim(" in text, text[:80]
+        else:
+            assert not machinery, f"test machinery in a student's cell:\n{text[:200]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_try_this_is_followed_by_what_to_expect_for_each_item(path):
+    all_cells = cells(path)
+    index = next(i for i, c in enumerate(all_cells) if source(c).startswith("### Try this"))
+    items = re.findall(r"^- ", source(all_cells[index]), re.MULTILINE)
+    expected = source(all_cells[index + 1])
+    assert expected.startswith("<details><summary>What to expect</summary>")
+    assert expected.rstrip().endswith("</details>")
+    assert len(re.findall(r"^- ", expected, re.MULTILINE)) == len(items) > 0
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_check_your_understanding_asks_three_to_five_questions_before_the_summary(path):
+    all_cells = cells(path)
+    heading = next(i for i, c in enumerate(all_cells)
+                   if source(c).startswith("## Check your understanding"))
+    quiz = all_cells[heading + 1]
+    assert quiz["cell_type"] == "code" and "quiz" in tags(quiz) and hidden(quiz)
+    assert source(quiz).lstrip().startswith("nst.quiz(")
+    assert 3 <= source(quiz).count("nst.Question(") <= 5
+    # The widget says "Right." or "Not quite." itself: explanations do not start with one.
+    assert not re.search(r'"(Right|Not quite|No|Yes|Wrong)[:.,] ', source(quiz))
+    assert heading + 1 < len(all_cells) - 1  # the Summary stays last
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_prose_stays_within_about_1500_words(path):
+    assert sum(words(source(c)) for c in cells(path, "markdown")) <= 1650
+
+
+def solution_expressions(code):
+    """The expressions of a solution's lines: `return x` and `name = x` give x."""
+    body = code.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
+    for line in body.splitlines():
+        line = line.split("#", 1)[0].strip()
+        line = re.sub(r"^return\s+", "", line)
+        line = re.sub(r"^[\w, ]+\s*[-+*/]?=\s*(?!=)", "", line)
+        if len(line) >= 12:
+            yield " ".join(line.split())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_prompt_holds_a_line_of_its_solution(path):
+    prompt = []
+    for cell in cells(path):
+        if cell["cell_type"] == "markdown":
+            prompt.append(" ".join(source(cell).split()))
+            continue
+        if "### BEGIN SOLUTION" in source(cell):
+            text = " ".join(prompt)
+            for expression in solution_expressions(source(cell)):
+                assert expression not in text, f"the prompt holds `{expression}`"
+        prompt = []
+
+
+def test_the_cheat_sheet_states_the_defaults_the_code_uses():
+    sheet = (nst.REPO_ROOT / "notebooks" / "cheatsheet.md").read_text()
+    schedule = nst.coarse_to_fine_schedule(nst.DEFAULT_SIZE, nst.DEFAULT_STEPS)
+    facts = [f"`CONTENT_LAYER` | `{nst.CONTENT_LAYER}`",
+             f"| {nst.DEFAULT_ALPHA:g}, {nst.DEFAULT_BETA:g}, {nst.DEFAULT_TV_WEIGHT:g} |",
+             f"{nst.DEFAULT_SIZE} px, {nst.DEFAULT_STEPS} evaluations: "
+             f"{schedule[0][1]} at {schedule[0][0]} px, then {schedule[1][1]} at "
+             f"{schedule[1][0]} px",
+             f"`COARSE_TO_FINE_ABOVE` = {nst.COARSE_TO_FINE_ABOVE} px",
+             f"`DEFAULT_ALPHA` = {nst.DEFAULT_ALPHA:g}", f"`DEFAULT_BETA` = {nst.DEFAULT_BETA:g}",
+             "ImageNet mean (" + ", ".join(f"{v:g}" for v in nst.VGG_MEAN_BGR) + ")",
+             *(f'`"{choice}"`' for choice in nst.PRESERVE_COLOR_CHOICES)]
+    assert {weight for _, weight in nst.STYLE_LAYERS} == {0.2} and "weight 0.2 each" in sheet
+    for fact in facts:
+        assert fact in sheet, fact
+    for path in NOTEBOOKS:
+        assert f"({path.name})" in sheet
+
+
+def test_the_cheat_sheet_receptive_fields_are_vgg19s():
+    sheet = (nst.REPO_ROOT / "notebooks" / "cheatsheet.md").read_text()
+    vgg = nst.load_vgg19(weights="random")  # receptive fields depend on the layers only
+    fields = {name: field for name, _, _, field in nst.vgg19_layer_table(vgg, image_side=224)}
+    for name, field in re.findall(r"(block\d_conv\d) (\d+)", sheet):
+        assert fields[name] == int(field), name

@@ -1,4 +1,4 @@
-"""The studio of notebook 06, driven from Python: buttons clicked, runs waited for, pictures,
+"""The studio of notebook 07, driven from Python: buttons clicked, runs waited for, pictures,
 history, uploads, presets, Stop and Save checked. Tiny pictures and few steps throughout."""
 
 import datetime
