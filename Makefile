@@ -65,7 +65,7 @@ lab: setup
 # widget that does not render; screenshots go to build/browser/. It needs Debian's chromium
 # (installed here when missing and run as root) and Playwright's Python package (in .venv
 # only; its own browser download is never used). BROWSER_TEST_ARGS takes the script's options
-# and notebooks: "--full --update-screenshot notebooks/06_interactive_studio.ipynb" refreshes
+# and notebooks: "--full --update-screenshot notebooks/07_interactive_studio.ipynb" refreshes
 # generated_images/studio.png at a student's settings.
 CHROMIUM ?= /usr/bin/chromium
 BROWSER_STAMP := $(VENV)/.browser-installed
@@ -110,14 +110,14 @@ gallery: setup
 	        --style images/style/$$style.jpg --seed 1 --quiet --overwrite \
 	        --output generated_images/$${content}__$${style}.jpg || exit 1; \
 	done
-	@# One row per control of Gatys et al. 2017 (notebook 05), on the Colosseum.
+	@# One row per control of Gatys et al. 2017 (notebook 06), on the Colosseum.
 	$(PY) nst_helpers.py --content $(CONTROL_CONTENT) --style $(CONTROL_STYLE) --quiet \
 	    --overwrite --preserve-color luminance --output generated_images/control_colour_kept.jpg
 	$(PY) nst_helpers.py --content $(CONTROL_CONTENT) --style $(CONTROL_STYLE) --quiet \
 	    --overwrite --style-scale 0.5 --output generated_images/control_style_scale_0.5.jpg
 	$(PY) nst_helpers.py --content $(CONTROL_CONTENT) --style $(CONTROL_STYLE) --quiet \
 	    --overwrite --style-scale 2 --output generated_images/control_style_scale_2.jpg
-	@# The sky by notebook 05's colour rule (nst.sky_mask), the ground as the rest.
+	@# The sky by notebook 06's colour rule (nst.sky_mask), the ground as the rest.
 	mkdir -p $(MASKS)
 	$(PY) -c "import nst_helpers as nst; c = nst.load_image('$(CONTROL_CONTENT)', 512); \
 	    sky = nst.sky_mask(c) * [1, 1, 1]; \

@@ -4,7 +4,9 @@
 clicks Run > Run All Cells, waits until every code cell has its execution count and the kernel
 is idle, and fails on an error output, a dead kernel, a widget that is not drawn ("Error
 displaying widget", tqdm's progress bars as text), a picture that does not load, LaTeX that
-MathJax cannot typeset, or a cell that JupyterLab did not draw. In notebook 06 it also uses the
+MathJax cannot typeset, or a cell that JupyterLab did not draw. It answers every "Check your
+understanding" question (each pick must explain itself) and opens "What to expect" under "Try
+this". In notebook 07 it also uses the
 studio: two presets, Preview after each, a new picture each time. A full-page screenshot of
 each notebook goes to build/browser/.
 
@@ -51,7 +53,7 @@ LAB_SETTINGS = {
 }
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 30000
-STUDIO_NOTEBOOK = "06_interactive_studio.ipynb"
+STUDIO_NOTEBOOK = "07_interactive_studio.ipynb"
 STUDIO_IMAGE = "img.nst-studio-image, .nst-studio-image img"
 
 # One snapshot of the notebook on the page, taken in the browser. An error output is rendered
@@ -469,7 +471,7 @@ def studio_preview(page, args):
 
 
 def check_studio(page, args):
-    """Notebook 06, as a student uses the studio: pick a preset, Preview, pick the other preset
+    """Notebook 07, as a student uses the studio: pick a preset, Preview, pick the other preset
     of the same exploration, Preview again. Each run must end with a picture, and the second
     picture must differ from the first (a Preview with unchanged settings may well repeat the
     picture, byte for byte: the runs are seeded)."""
@@ -535,6 +537,44 @@ def studio_render_stop_save(page, args):
     return f"Render: {len(seen) - 1} live updates, then {stopped!r}; saved, not overwritten"
 
 
+def check_quiz_and_expectations(page):
+    """"Check your understanding": in each question, pick the options one by one until the
+    feedback says "Right."; every pick must show its explanation. Then open "What to expect"
+    under "Try this" and see its items."""
+    questions = page.locator(".nst-quiz .nst-quiz-question")
+    if questions.count() == 0:
+        raise TestFailure("no Check-your-understanding questions were drawn")
+    for number in range(questions.count()):
+        question = questions.nth(number)
+        options = question.locator(".widget-radio-box label")
+        verdicts, shown = [], ""
+        for option in range(options.count()):
+            options.nth(option).click()
+            # Each option explains itself: wait for this option's text to replace the last.
+            question.element_handle().wait_for_selector(".nst-quiz-feedback", timeout=10_000)
+            page.wait_for_function(
+                "([q, before]) => { const f = q.querySelector('.nst-quiz-feedback');"
+                " return f && f.innerText.trim() !== before; }",
+                arg=[question.element_handle(), shown], timeout=10_000)
+            shown = question.locator(".nst-quiz-feedback").inner_text().strip()
+            verdicts.append(shown.split(".")[0])
+            if verdicts[-1] == "Right":
+                break
+        if verdicts[-1:] != ["Right"] or any(v != "Not quite" for v in verdicts[:-1]):
+            raise TestFailure(f"question {number + 1}: feedback {verdicts} after picking "
+                              "its options in turn")
+    expectations = page.locator("details", has=page.locator("summary",
+                                                            has_text="What to expect"))
+    if expectations.count() != 1:
+        raise TestFailure(f"{expectations.count()} 'What to expect' blocks, expected 1")
+    expectations.locator("summary").click()
+    items = expectations.locator("li")
+    opened = expectations.evaluate("d => d.open")
+    if not opened or items.count() == 0 or not items.first.is_visible():
+        raise TestFailure("'What to expect' did not open on a click, or holds no items")
+    return f"{questions.count()} questions answered, {items.count()} expectations opened"
+
+
 def test_notebook(page, lab, notebook, index, args):
     expected_cells = len(json.loads(notebook.read_text())["cells"])
     restarts = lab.kernel_restarts()
@@ -550,6 +590,7 @@ def test_notebook(page, lab, notebook, index, args):
         notes = [f"open {opened - start:.0f} s, run all {ran - opened:.0f} s",
                  f"{state['codeCells']} code cells", f"{pictures} pictures",
                  f"{state['progressSeen']} progress bars"]
+        notes.append(check_quiz_and_expectations(page))
         if notebook.name == STUDIO_NOTEBOOK:
             notes.append(f"studio: {check_studio(page, args)}")
         return ", ".join(notes), state["progressSeen"]

@@ -244,7 +244,7 @@ def grade(notebook, name, timeout, full):
     # ignore_cleanup_errors: a submission may have deleted or locked its own sandbox.
     with tempfile.TemporaryDirectory(prefix="nst-grade-", ignore_cleanup_errors=True) as sandbox:
         sandbox = Path(sandbox)
-        # the module, its weights reader and the studio (notebook 06)
+        # the module, its weights reader and the studio (notebook 07)
         for module in COURSE_MODULES:
             shutil.copy2(REPO_ROOT / module, sandbox)
         shutil.copytree(REPO_ROOT / "images", sandbox / "images")
