@@ -14,12 +14,15 @@ Every notebook imports this module. It reads in the order of the course:
                      train_step, total_variation (notebook 05), optimize_image, stylize
 8. Controls          colour, place and scale: rgb_to_yiq, match_color, sky_mask,
                      preserve_color=, masks=, style_scale= of stylize  (notebook 06)
-9. Figures           plot_losses, show_feature_maps, show_gram_matrix
-10. Command line     python nst_helpers.py --content C --style S --output G
+9. Fast style       instance_norm, residual_block, transformation_network,
+                     batch_perceptual_costs, fast_train_step, fast_stylize,
+                     shipped_models (Johnson et al. 2016)         (notebook 07)
+10. Figures          plot_losses, show_feature_maps, show_gram_matrix
+11. Command line     python nst_helpers.py --content C --style S --output G
 
 Two modules beside it hold what no notebook teaches, re-exported so that notebooks import
 one name: nst_checks.py (the exercise checks, nst.check_<function name>) and nst_studio.py
-(nst.Studio, the interactive studio of notebook 07).
+(nst.Studio, the interactive studio of notebook 08).
 
 A function taught in a notebook has its reference version here under the same name and
 signature; its docstring names the notebook. Importing this module changes nothing
@@ -59,7 +62,7 @@ from nst_weights import (  # the offline weights reader, re-exported: notebooks 
 def __getattr__(name):
     """Two modules beside this file hold what no notebook teaches, and are imported on first
     use (importing nst_helpers stays free of ipywidgets; each finds nst_helpers whole, so
-    there is no circular import): nst.Studio, the interactive studio of notebook 07, from
+    there is no circular import): nst.Studio, the interactive studio of notebook 08, from
     nst_studio.py, and the exercise checks nst.check_<name> with their machinery from
     nst_checks.py."""
     if name == "Studio":
@@ -1046,7 +1049,7 @@ def plateau_reached(costs, patience, tolerance):
     (a fraction) below the best of all the costs before them: the run has stopped
     improving. False while there are `patience` costs or fewer. costs: the total costs of
     the accepted iterations so far, oldest first (a callback of optimize_image collects
-    them); a should_stop built on it ends a run at a plateau. Taught in notebook 07."""
+    them); a should_stop built on it ends a run at a plateau. Taught in notebook 08."""
     if len(costs) <= patience:
         return False
     best_before = min(costs[:-patience])
@@ -1516,7 +1519,318 @@ def chroma_distance(image, content):
 
 
 # ---------------------------------------------------------------------------------------
-# 9. Figures
+# 9. Fast style transfer: a network that paints any photo (Johnson et al. 2016)
+# ---------------------------------------------------------------------------------------
+
+# Johnson et al.'s transformation network at half width (their 32-64-128 channels halved:
+# their code's README reports little loss of quality, and it runs four times faster).
+FAST_WIDTHS = (16, 32, 64)
+FAST_RESIDUAL_BLOCKS = 5
+# Instance normalisation's epsilon (Ulyanov et al. 2017), not Keras's 1e-3 default: with
+# 1e-3 a flat patch (a clear sky, variance near 0) is normalised less than a busy one.
+INSTANCE_NORM_EPSILON = 1e-5
+MODELS_DIR = REPO_ROOT / "models"
+MODEL_SUFFIX = ".weights.npz"
+
+
+class ModelError(ValueError):
+    """A style network that cannot be used; the message names it and what to do."""
+
+
+def instance_norm(x, epsilon=INSTANCE_NORM_EPSILON):
+    """(x - mean) / sqrt(variance + epsilon), the mean and variance of each channel of each
+    image taken over its positions: x (batch, n_H, n_W, n_C). Every image is normalised on
+    its own, so a network's picture of a photo does not depend on the other photos of its
+    batch (batch normalisation's would). Taught in notebook 07."""
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    return (x - mean) / tf.sqrt(variance + epsilon)
+
+
+def reflection_pad(x, pad):
+    """x (batch, n_H, n_W, n_C) with `pad` pixels mirrored onto each side: unlike zeros, a
+    mirrored border looks like the picture, so the network paints no frame along it."""
+    import keras
+
+    return keras.ops.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="reflect")
+
+
+def conv_layer(x, channels, kernel_size, name, stride=1, relu=True):
+    """Reflection padding, a convolution, instance normalisation (a Keras
+    GroupNormalization with one group per channel, which has a learnt scale and offset per
+    channel), then ReLU unless relu=False."""
+    import keras
+
+    x = keras.layers.Lambda(reflection_pad, arguments={"pad": kernel_size // 2},
+                            name=f"{name}_pad")(x)
+    x = keras.layers.Conv2D(channels, kernel_size, strides=stride, name=f"{name}_conv")(x)
+    x = keras.layers.GroupNormalization(groups=-1, epsilon=INSTANCE_NORM_EPSILON,
+                                        name=f"{name}_norm")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def residual_block(x, channels, name="residual"):
+    """x + F(x), F = conv_layer(3x3) then conv_layer(3x3) without its ReLU (Johnson et al.,
+    after He et al. 2016): the block starts near the identity, so the network only learns
+    what to change in the photo. x has `channels` channels. Taught in notebook 07."""
+    import keras
+
+    y = conv_layer(x, channels, 3, f"{name}_a")
+    y = conv_layer(y, channels, 3, f"{name}_b", relu=False)
+    return keras.layers.Add(name=f"{name}_add")([x, y])
+
+
+def upsampling_layer(x, channels, name):
+    """Twice the size by repeating pixels, then conv_layer: a strided transposed
+    convolution would overlap its kernels unevenly and print a checkerboard (Odena et al.
+    2016), which the style cost mistakes for texture."""
+    import keras
+
+    x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_upsample")(x)
+    return conv_layer(x, channels, 3, name)
+
+
+def transformation_network(widths=FAST_WIDTHS, residual_blocks=FAST_RESIDUAL_BLOCKS):
+    """Johnson et al.'s image transformation network: photo (batch, H, W, 3) in [0, 1] ->
+    picture of the same size in [0, 1]. A 9x9 convolution, two stride-2 convolutions
+    (a quarter of the size, `widths[2]` channels), residual blocks, two upsampling
+    layers and a 9x9 convolution to RGB, squashed into [0, 1] by a sigmoid. Sides that are
+    not a multiple of 4 are mirrored up to one first and cropped back after. Taught in
+    notebook 07."""
+    import keras
+
+    small, medium, large = widths
+    photo = keras.Input((None, None, 3), name="photo")
+    x = keras.layers.Lambda(_pad_to_multiple_of_4, name="pad_to_4")(photo)
+    x = conv_layer(x, small, 9, "in")
+    x = conv_layer(x, medium, 3, "down1", stride=2)
+    x = conv_layer(x, large, 3, "down2", stride=2)
+    for block in range(residual_blocks):
+        x = residual_block(x, large, name=f"residual{block + 1}")
+    x = upsampling_layer(x, medium, "up1")
+    x = upsampling_layer(x, small, "up2")
+    x = keras.layers.Lambda(reflection_pad, arguments={"pad": 4}, name="out_pad")(x)
+    x = keras.layers.Conv2D(3, 9, activation="sigmoid", name="out_conv")(x)
+    # float32 even when trained in mixed precision (training/train.py), as Keras advises
+    # for a model's last layer: the costs that follow need float32's range.
+    picture = keras.layers.Lambda(_crop_like, name="crop_to_photo", dtype="float32")([x, photo])
+    return keras.Model(photo, picture, name="transformation_network")
+
+
+def _pad_to_multiple_of_4(image):
+    """Two stride-2 convolutions and two upsamplings give back the size only for sides that
+    are multiples of 4: mirror the bottom and right edges up to one."""
+    import keras
+
+    height, width = keras.ops.shape(image)[1], keras.ops.shape(image)[2]
+    return keras.ops.pad(image, [[0, 0], [0, (-height) % 4], [0, (-width) % 4], [0, 0]],
+                         mode="reflect")
+
+
+def _crop_like(tensors):
+    picture, photo = tensors
+    return picture[:, :tf.shape(photo)[1], :tf.shape(photo)[2], :]
+
+
+def batch_style_targets(style, extractor, style_layers=STYLE_LAYERS):
+    """{layer: style_target} of the painting, computed once before training."""
+    features = extractor(style)
+    return {name: style_target(features[name]) for name, _ in style_layers}
+
+
+def batch_perceptual_costs(photos, pictures, style_targets, extractor,
+                           style_layers=STYLE_LAYERS, content_layer=CONTENT_LAYER):
+    """(J_content, J_style) of a batch, each the mean over its images of the costs of
+    notebooks 02 and 03: the content of each picture against its own photo, the style of
+    each against the painting's targets (style_target, per-position Gram matrices, so the
+    painting may have another size than the crops). photos, pictures (batch, H, W, 3).
+    Johnson et al.'s "perceptual losses". Taught in notebook 07."""
+    a_P = extractor(photos)[content_layer]
+    a_G = extractor(pictures)
+    n_H, n_W, n_C = (tf.cast(tf.shape(a_P)[i], tf.float32) for i in (1, 2, 3))
+    per_image = tf.reduce_sum(tf.square(a_P - a_G[content_layer]), axis=[1, 2, 3])
+    J_content = tf.reduce_mean(per_image / (4.0 * n_H * n_W * n_C))
+    J_style = tf.constant(0.0)
+    for name, weight in style_layers:
+        a = a_G[name]
+        n_H, n_W, n_C = (tf.cast(tf.shape(a)[i], tf.float32) for i in (1, 2, 3))
+        F = tf.reshape(a, [tf.shape(a)[0], -1, tf.shape(a)[3]])  # (batch, positions, n_C)
+        grams = tf.matmul(F, F, transpose_a=True) / (n_H * n_W)
+        per_image = tf.reduce_sum(tf.square(grams - style_targets[name]), axis=[1, 2])
+        J_style += weight * tf.reduce_mean(per_image / (4.0 * n_C**2))
+    return J_content, J_style
+
+
+def fast_train_step(network, photos, style_targets, extractor, optimizer, alpha, beta,
+                    tv_weight=0.0):
+    """One step of training `network`: its pictures of a batch of photos, the batch's
+    J = alpha * J_content + beta * J_style + tv_weight * total_variation under a
+    GradientTape, the gradient with respect to the network's weights applied by
+    `optimizer`. The costs are those of CONTENT_LAYER and STYLE_LAYERS, so style_targets
+    come from batch_style_targets with its default layers. Returns (J, J_content, J_style)
+    before the update. Taught in notebook 07."""
+    with tf.GradientTape() as tape:
+        pictures = network(photos, training=True)
+        J_content, J_style = batch_perceptual_costs(photos, pictures, style_targets,
+                                                    extractor)
+        J = total_cost(J_content, J_style, alpha, beta) + tv_weight * total_variation(pictures)
+    gradients = tape.gradient(J, network.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, network.trainable_variables, strict=True))
+    return J, J_content, J_style
+
+
+def random_crops(photos, count, side, rng, scale=(0.5, 1.0)):
+    """`count` random square crops (count, side, side, 3) in [0, 1] from `photos`, a list
+    of (H, W, 3) uint8 arrays: for each crop a photo, a zoom (the crop covers `scale` times
+    the photo's shorter side, drawn at random in that range) and a place, all from the
+    NumPy Generator `rng`, so that a seed fixes the whole stream of batches."""
+    crops = []
+    for _ in range(count):
+        photo = photos[rng.integers(len(photos))]
+        height, width = photo.shape[:2]
+        crop = max(side, round(min(height, width) * rng.uniform(*scale)))
+        crop = min(crop, height, width)
+        top, left = rng.integers(height - crop + 1), rng.integers(width - crop + 1)
+        piece = tf.constant(photo[top:top + crop, left:left + crop], tf.float32) / 255.0
+        crops.append(tf.image.resize(piece, (side, side), method="area", antialias=True))
+    return tf.clip_by_value(tf.stack(crops), 0.0, 1.0)
+
+
+def save_style_network(network, path, overwrite=False, **facts):
+    """Write a transformation network's weights to `path` (.weights.npz, with its widths
+    and number of residual blocks, so that it loads without its JSON) and `facts` (the
+    painting, training settings, losses) to the JSON beside it. Returns both paths."""
+    path = Path(path)
+    if not path.name.endswith(MODEL_SUFFIX):
+        raise ValueError(f"{path}: a style network's file name must end in {MODEL_SUFFIX}")
+    arrays = {variable.path: np.asarray(variable) for variable in network.weights}
+    arrays["architecture"] = np.array(_architecture_of(network), np.int64)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    metadata_path = _model_metadata_path(path)
+    for existing in (path, metadata_path):
+        if existing.exists() and not overwrite:
+            raise FileExistsError(f"{existing}: exists already and was kept.")
+    _write_atomically(path, buffer.getvalue())
+    metadata = {**facts, "versions": versions()}
+    _write_atomically(metadata_path, (json.dumps(metadata, indent=2) + "\n").encode())
+    return path, metadata_path
+
+
+def _architecture_of(network):
+    widths = [network.get_layer(f"{name}_conv").filters for name in ("in", "down1", "down2")]
+    blocks = sum(layer.name.endswith("_add") for layer in network.layers)
+    return [*widths, blocks]
+
+
+def _model_metadata_path(path):
+    return Path(str(path)[: -len(MODEL_SUFFIX)] + ".json")
+
+
+def shipped_models():
+    """{name: the painting it was trained on} for every style network in models/ (trained
+    by `make train`, see models/README.md). Used in notebook 07, the studio and --model."""
+    return {path.name[: -len(MODEL_SUFFIX)]: (REPO_ROOT / _metadata_at(path)["style"]).resolve()
+            for path in sorted(MODELS_DIR.glob(f"*{MODEL_SUFFIX}"))}
+
+
+def model_metadata(model):
+    """The JSON beside a style network (a name from shipped_models() or a path): its
+    painting, training settings and losses."""
+    return _metadata_at(_model_path(model))
+
+
+def _metadata_at(path):
+    metadata_path = _model_metadata_path(path)
+    try:
+        metadata = json.loads(metadata_path.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{metadata_path}: missing; it names the painting the network was "
+                         "trained on. Copy it beside the weights.") from None
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{metadata_path}: unreadable ({error}).") from None
+    if not isinstance(metadata, dict) or "style" not in metadata:
+        raise ModelError(f"{metadata_path}: does not name the painting (no \"style\").")
+    return metadata
+
+
+def _model_path(model):
+    path = Path(model)
+    if path.name.endswith(MODEL_SUFFIX) or path.parent != Path("."):
+        return path
+    if not (MODELS_DIR / f"{model}{MODEL_SUFFIX}").exists():
+        names = ", ".join(shipped_models()) or "none"
+        raise ModelError(f"{model!r}: no such style network (shipped: {names}); or give the "
+                         f"path of a {MODEL_SUFFIX} file")
+    return MODELS_DIR / f"{model}{MODEL_SUFFIX}"
+
+
+def load_style_network(model):
+    """A trained transformation network: `model` is a name from shipped_models() or the path
+    of a .weights.npz file written by save_style_network. Raises ModelError, naming the
+    file and what to do, when it is missing, damaged or of another architecture."""
+    path = _model_path(model)
+    if not path.exists():
+        raise ModelError(f"{path}: no such file. Shipped networks are in {MODELS_DIR}; "
+                         "`make train STYLE=...` trains one.")
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+    except Exception as error:  # zipfile, pickle and format errors alike: not ours to sort
+        raise ModelError(f"{path}: damaged or not a style network ({type(error).__name__}). "
+                         "Copy it again or train it again with `make train`.") from None
+    return _network_with(arrays, path)
+
+
+def _network_with(arrays, path):
+    architecture = arrays.pop("architecture", None)
+    if architecture is None or architecture.shape != (4,):
+        raise ModelError(f"{path}: not a style network saved by save_style_network.")
+    *widths, blocks = (int(value) for value in architecture)
+    network = transformation_network(tuple(widths), blocks)
+    expected = {variable.path: tuple(variable.shape) for variable in network.weights}
+    found = {key: tuple(array.shape) for key, array in arrays.items()}
+    if found != expected:
+        different = sorted(set(found.items()) ^ set(expected.items()))[:1]
+        raise ModelError(f"{path}: holds the weights of another network (first difference: "
+                         f"{different[0][0]}); it was not saved from this course's "
+                         "transformation_network.")
+    for variable in network.weights:
+        variable.assign(arrays[variable.path])
+    return network
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_network(path, modified):
+    return load_style_network(path)
+
+
+def fast_stylize(photo, model):
+    """The picture of `photo` (1, H, W, 3) in [0, 1], any size, by a trained network in one
+    forward pass: `model` is a name from shipped_models(), a .weights.npz path or a Keras
+    network. Returns a (1, H, W, 3) tf.Tensor in [0, 1]. Taught in notebook 07."""
+    photo = tf.convert_to_tensor(photo, tf.float32)
+    if photo.shape.rank != 4 or photo.shape[-1] != 3:
+        raise ValueError(f"expected a photo of shape (1, H, W, 3), not {photo.shape}")
+    if min(photo.shape[1:3]) < MIN_IMAGE_SIDE:
+        raise ImageError(f"a {photo.shape[2]}x{photo.shape[1]} px photo is too small: the "
+                         f"network needs at least {MIN_IMAGE_SIDE} px on the shorter side.")
+    if not bool(tf.reduce_all(tf.math.is_finite(photo))):
+        raise ValueError("the photo holds NaN or infinite values")
+    if not hasattr(model, "predict"):
+        path = _model_path(model).resolve()
+        stat = path.stat() if path.exists() else None  # a replaced file is read again
+        model = _cached_network(path, stat and (stat.st_mtime_ns, stat.st_size, stat.st_ino))
+    return _run_network(model, photo)
+
+
+@tf.function(reduce_retracing=True, autograph=False)  # AutoGraph would re-read this file
+def _run_network(network, photo):
+    return network(photo, training=False)
+
+
+# ---------------------------------------------------------------------------------------
+# 10. Figures
 # ---------------------------------------------------------------------------------------
 
 
@@ -1636,7 +1950,7 @@ def _html_text(text):
 
 
 # ---------------------------------------------------------------------------------------
-# 10. Command line
+# 11. Command line
 # ---------------------------------------------------------------------------------------
 
 CLI_EXAMPLE = (
@@ -1659,8 +1973,12 @@ def build_argument_parser():
     )
     add = parser.add_argument
     add("--content", required=True, metavar="PATH", help="the photo whose layout to keep")
-    add("--style", required=True, nargs="+", metavar="PATH",
+    add("--style", nargs="+", metavar="PATH",
         help="the painting whose style to copy (several paths blend their styles)")
+    add("--model", metavar="NAME|PATH",
+        help="paint with a trained network instead of optimising (no --style: the network "
+             f"knows its painting): a name from models/ ({_shipped_names()}) or a "
+             f"{MODEL_SUFFIX} file; under a second at 512 px")
     add("--output", required=True, metavar="PATH", help="where to write the result (.jpg/.png)")
     add("--style-blend", nargs="+", type=float, metavar="W",
         help="one weight per style image (default: equal)")
@@ -1697,6 +2015,13 @@ def build_argument_parser():
     return parser
 
 
+def _shipped_names():
+    try:
+        return ", ".join(shipped_models()) or "none yet"
+    except ModelError as error:  # --help must work even with a damaged models/ folder
+        return f"unreadable: {error}"
+
+
 def _load_style(path, size, factor):
     """A --style image: load_image(path, size), with --style-scale above 1 read from the file
     at factor times that size instead of enlarged by stylize, which would blur its strokes
@@ -1711,9 +2036,25 @@ def _load_style(path, size, factor):
         larger, wanted / max(larger.shape[1:3]))
 
 
+# What --model leaves out: every option of the optimisation.
+OPTIMISATION_OPTIONS = ("style_blend", "steps", "one_pass", "optimizer", "learning_rate",
+                        "alpha", "beta", "tv_weight", "preserve_color", "mask",
+                        "style_scale", "seed", "weights")
+
+
 def main(argv=None):
     """Run the command line; return the exit status (0 done, 1 stopped early, 2 bad input)."""
-    args = build_argument_parser().parse_args(argv)
+    parser = build_argument_parser()
+    args = parser.parse_args(argv)
+    if (args.style is None) == (args.model is None):
+        parser.error("give --style (optimise) or --model (a trained network), not "
+                     + ("both" if args.style else "neither"))
+    if args.model:
+        ignored = [f"--{name.replace('_', '-')}" for name in OPTIMISATION_OPTIONS
+                   if getattr(args, name) != parser.get_default(name)]
+        if ignored:
+            parser.error(f"--model paints in one pass with the settings it was trained "
+                         f"with; {', '.join(ignored)} would be ignored: leave them out")
     output = Path(args.output)
     try:
         if output.suffix.lower() not in IMAGE_SUFFIXES:
@@ -1727,6 +2068,8 @@ def main(argv=None):
                 if path.exists():
                     raise FileExistsError(f"{path}: exists already; add --overwrite or rename.")
         content = load_image(args.content, args.size)
+        if args.model:
+            return _paint_with_model(args, content, output)
         styles = [_load_style(path, args.size, args.style_scale) for path in args.style]
         masks = [_read_rgb_pixels(Path(path)) for path in args.mask] if args.mask else None
         if masks is not None:
@@ -1742,13 +2085,31 @@ def main(argv=None):
         result.settings["style_scale"] = args.style_scale
         paths = save_artwork(result, output, overwrite=args.overwrite, content=args.content,
                              style=args.style)
-    except (ImageError, WeightsError, ValueError, OSError) as error:
+    except (ImageError, WeightsError, ModelError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     evaluations = len(result.history["step"])
     print(f"wrote {paths[0]} and {paths[1].name} in {result.seconds:.0f} s ({evaluations} cost "
           f"evaluation{'' if evaluations == 1 else 's'}, {result.stop_reason})")
     return 0 if result.stop_reason == "finished" else 1
+
+
+def _paint_with_model(args, content, output):
+    """--model: the picture in one forward pass, saved with a JSON naming the network."""
+    metadata = model_metadata(args.model)
+    network = load_style_network(args.model)
+    started = time.perf_counter()
+    picture = fast_stylize(content, network)
+    seconds = time.perf_counter() - started
+    paths = save_picture(
+        picture, output, overwrite=args.overwrite, content=args.content, model=args.model,
+        model_file=str(_model_path(args.model)), style=metadata["style"],
+        trained={key: metadata.get(key)
+                 for key in ("alpha", "beta", "crop_size", "batch", "training_steps")},
+        size=list(content.shape[1:3]), wall_seconds=round(seconds, 2))
+    print(f"wrote {paths[0]} and {paths[1].name} in {seconds:.2f} s (network {args.model}, "
+          f"trained on {metadata['style']})")
+    return 0
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def test_help_explains_the_options():
 
 def test_missing_arguments_are_named():
     completed = run("--content", CONTENT)
-    assert completed.returncode == 2 and "--style" in completed.stderr
+    assert completed.returncode == 2 and "--output" in completed.stderr
 
 
 def test_missing_content_file_is_a_one_line_error(tmp_path):
