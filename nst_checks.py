@@ -10,6 +10,7 @@ reference it should write, or changes nst_helpers while it runs.
 """
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -113,8 +114,9 @@ def _rounded(value):
 
 
 # What each exercise must not call besides the reference it re-implements: the helpers that
-# do the same work wholesale. The grader (instructor/grade.py) refuses them too. match_color
-# is built from the learner's own two pieces: their references together do most of its work.
+# do the same work wholesale (nst_helpers' by name, Keras layers by their dotted path). The
+# grader (instructor/grade.py) refuses them too. match_color is built from the learner's own
+# two pieces: their references together do most of its work.
 REFERENCE_SHORTCUTS = {
     "gram_matrix": ["style_target"],
     # Unrolling one channel per row is part of the exercise (notebook 03's prompt says so).
@@ -125,6 +127,8 @@ REFERENCE_SHORTCUTS = {
     "match_color": ["colour_mean_and_covariance", "symmetric_matrix_power"],
     "make_cost_and_gradient": ["stylize", "optimize_image"],
     "lbfgs": ["stylize", "optimize_image", "_run_lbfgs"],
+    # With axis=[1, 2], LayerNormalization computes instance normalisation too.
+    "instance_norm": ["keras.layers.GroupNormalization", "keras.layers.LayerNormalization"],
 }
 _MISSING = object()
 
@@ -148,8 +152,7 @@ class _ReferenceGuard:
         names = [name, *REFERENCE_SHORTCUTS.get(name, [])]
         self.name = name
         # Names of constants (YIQ_TO_RGB) are for the grader's static look only.
-        self.codes = {getattr(nst, n).__code__: n for n in names
-                      if hasattr(getattr(nst, n, None), "__code__")}
+        self.codes = {code: shown for code, shown in map(_shortcut_code, names) if code}
         if learner is getattr(nst, name, None):  # the course's own tests check the reference
             self.codes = {}
 
@@ -175,10 +178,23 @@ class _ReferenceGuard:
                 f"{self.name} changed nst_helpers ({', '.join(shown)}) while it was checked; "
                 "a solution computes its result and changes nothing else.")
         if self.called:
-            raise _ReferenceUsed(
-                f"{self.name} calls nst.{self.called}, the reference of what you are writing: "
-                "write it with TensorFlow operations instead.")
+            what = ("the reference of what you are writing" if self.called == f"nst.{self.name}"
+                    else "which does the work you are to write")
+            raise _ReferenceUsed(f"{self.name} calls {self.called}, {what}: write it with "
+                                 "TensorFlow operations instead.")
         return False
+
+
+def _shortcut_code(name):
+    """(the code object a call of `name` runs, the name as a learner writes it): an
+    nst_helpers function's, or a Keras layer's call method ("keras.layers.X"); (None, ...)
+    for a constant."""
+    if name.startswith("keras."):
+        import keras
+
+        target = getattr(functools.reduce(getattr, name.split(".")[1:], keras), "call", None)
+        return getattr(target, "__code__", None), name
+    return getattr(getattr(nst, name, None), "__code__", None), f"nst.{name}"
 
 
 def _call_learner(name, function, args, description, learner=None, error_hint=None):
@@ -1429,7 +1445,528 @@ def check_masked_style_target(fn):
                error_hint=shape_hint)
 
 
-# Notebook 07: a stopping rule for a run (the callback collects the costs, should_stop asks).
+# Notebook 07: fast style transfer (Johnson et al. 2016). The checks run the learner's code on
+# tiny problems (a stand-in for VGG19, networks of a few hundred weights), in seconds.
+
+def _instance_norm_cases():
+    """Batches whose images and channels each have their own mean and spread, so that
+    statistics over the wrong axes show; a nearly flat channel (variance about 1e-4), where
+    epsilon's size and place show; an epsilon passed in; an exactly flat channel."""
+    rng = np.random.default_rng(20)
+
+    def spread_out(shape):
+        scale = rng.uniform(0.3, 3.0, (shape[0], 1, 1, shape[3]))
+        return rng.normal(size=shape) * scale + rng.normal(0.0, 2.0, scale.shape)
+
+    nearly_flat, flat = spread_out((2, 6, 5, 3)), spread_out((2, 4, 5, 2))
+    # Near 0, so that a variance taken as E[x^2] - E[x]^2 keeps its precision.
+    nearly_flat[0, :, :, 1] = 0.02 + 0.01 * rng.normal(size=(6, 5))
+    flat[1, :, :, 0] = 0.5
+    cases = [("a batch of 2 images of shape (5, 7, 3)", (spread_out((2, 5, 7, 3)),)),
+             ("a batch of 3 images of shape (4, 6, 5)", (spread_out((3, 4, 6, 5)),)),
+             ("a nearly flat channel (variance about 1e-4)", (nearly_flat,)),
+             ("epsilon=0.1 passed in", (0.2 * spread_out((1, 4, 4, 2)), 0.1)),
+             ("an exactly flat channel (0 there, not NaN)", (flat,))]
+    return [(text, (x.astype(np.float32), *rest)) for text, (x, *rest) in cases]
+
+
+def check_instance_norm(fn):
+    """Check a learner's instance_norm(x, epsilon=1e-5): (x - mean) / sqrt(variance +
+    epsilon), per image and per channel, over the positions. Notebook 07."""
+    def variant(axes=(1, 2), epsilon=None, ddof=0, centre=True, divisor="sqrt"):
+        """The formula in NumPy with one thing changed, to name the mistake."""
+        def norm(x, given=nst.INSTANCE_NORM_EPSILON):
+            x, eps = np.asarray(x, np.float64), given if epsilon is None else epsilon
+            variance = x.var(axis=axes, keepdims=True, ddof=ddof)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (x - x.mean(axis=axes, keepdims=True) if centre else x) / {
+                    "sqrt": np.sqrt(variance + eps), "outside": np.sqrt(variance) + eps,
+                    "none": np.sqrt(variance), "variance": variance + eps}[divisor]
+        return norm
+
+    whole = ("normalise each channel of each image on its own: the mean and variance are "
+             "over the positions, axes 1 and 2")
+    mistakes = [
+        (variant(axes=(1, 2, 3)), f"{whole}; over axes 1, 2, 3 the channels are mixed "
+         "(that is layer normalisation)."),
+        (variant(axes=(0, 1, 2)), f"{whole}; over axes 0, 1, 2 the images of the batch are "
+         "mixed (that is batch normalisation), so a picture would depend on its batch."),
+        (variant(axes=(0, 1, 2, 3)), f"{whole}, not over the whole batch."),
+        (variant(divisor="none"), "add epsilon to the variance, under the square root: "
+         "without it a flat channel (a clear sky) is divided by about 0."),
+        (variant(divisor="outside"), "epsilon goes under the square root: sqrt(variance + "
+         "epsilon), not sqrt(variance) + epsilon."),
+        (variant(divisor="variance"), "divide by the standard deviation, sqrt(variance + "
+         "epsilon), not by the variance."),
+        (variant(centre=False), "subtract the mean before dividing: the result has mean 0."),
+        (variant(epsilon=1e-3), "epsilon is Keras's default 1e-3: use the epsilon argument "
+         "(1e-5 by default), which normalises a flat patch as much as a busy one."),
+        (variant(epsilon=nst.INSTANCE_NORM_EPSILON), "use the epsilon argument, not a number "
+         "of your own."),
+        (variant(ddof=1), "the variance divides by the number of positions, n_H n_W, not "
+         "n_H n_W - 1 (tf.nn.moments and tf.math.reduce_variance do)."),
+    ]
+
+    def shape_hint(error):
+        if "Incompatible shapes" in str(error) or "Dimensions must be equal" in str(error):
+            return ("keep the reduced axes (keepdims=True): a mean of shape (batch, 1, 1, n_C) "
+                    "lines up with x, one of shape (batch, n_C) does not.")
+        return None
+
+    _run_check("instance_norm", fn, nst.instance_norm, _instance_norm_cases(), mistakes,
+               atol=1e-5, error_hint=shape_hint,
+               describe=lambda value: f"values from {value.min():.4g} to {value.max():.4g}")
+
+
+def _two_blocks(block, channels):
+    """Two blocks in a row, named "first" and "second": a block that ignores its name
+    repeats layer names, which Keras refuses (the network has five blocks)."""
+    import keras
+
+    x = keras.Input((None, None, channels))
+    return keras.Model(x, block(block(x, channels, name="first"), channels, name="second"))
+
+
+def _block_variant(padding="reflect", second_relu=False, skip=True, relu_after=False,
+                   epsilon=nst.INSTANCE_NORM_EPSILON):
+    """residual_block from raw Keras layers in the reference's order, one thing changed."""
+    import keras
+
+    def block(x, channels, name):
+        def conv(y, relu):
+            if padding == "reflect":
+                y = keras.layers.Lambda(nst.reflection_pad, arguments={"pad": 1})(y)
+            y = keras.layers.Conv2D(channels, 3, padding="valid" if padding == "reflect"
+                                    else "same")(y)
+            y = keras.layers.GroupNormalization(groups=-1, epsilon=epsilon)(y)
+            return keras.layers.ReLU()(y) if relu else y
+
+        y = conv(conv(x, True), second_relu)
+        y = keras.layers.Add()([x, y]) if skip else y
+        return keras.layers.ReLU()(y) if relu_after else y
+    return block
+
+
+def _set_random_weights(model, seed):
+    """Weights of a trained network's sizes: kernels of spread 1 / sqrt(fan-in), the norms'
+    scales near 1 and their offsets near 0, so that a ReLU in the wrong place cuts."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        shape = tuple(weight.shape)
+        value = (rng.normal(size=shape) / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1
+                 else ("gamma" in weight.path) + 0.3 * rng.normal(size=shape))
+        weight.assign(value.astype(np.float32))
+
+
+def _copy_weights(source, target):
+    """target's weights from source's, matched by shape, in order within each shape: a block
+    of raw Keras layers in the reference's order gets the reference's weights."""
+    by_shape = {}
+    for weight in source.weights:
+        by_shape.setdefault(tuple(weight.shape), []).append(weight)
+    for weight in target.weights:
+        weight.assign(by_shape[tuple(weight.shape)].pop(0))
+
+
+def _check_block_weights(model, reference, channels):
+    """The learner's two blocks have the reference's weights (by shape), or a hint."""
+    import keras
+
+    name = "residual_block"
+    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
+        raise AssertionError(
+            f"{name} uses batch normalisation. Hint: normalise each image on its own, with "
+            "instance normalisation (nst.conv_layer does it): batch statistics mix the "
+            "photos of a batch, and a single photo has none to speak of.")
+    shapes = sorted(tuple(weight.shape) for weight in model.weights)
+    if shapes == sorted(tuple(weight.shape) for weight in reference.weights):
+        return
+    count, expected = model.count_params(), reference.count_params()
+    convolutions = 4 * (9 * channels**2 + channels)  # two blocks of two 3x3 convolutions
+    hint = {expected // 2: "a block has two conv_layer, 3x3, both of `channels` filters; "
+                           "yours has one.",
+            convolutions: "follow each convolution with instance normalisation, as "
+                          "nst.conv_layer does."}.get(
+        count, "two conv_layer, 3x3, of `channels` filters each, and no other layer with "
+               "weights.")
+    raise AssertionError(f"{name}: two blocks of {channels} channels have {count} weights, "
+                         f"expected {expected}. Hint: {hint}")
+
+
+def _block_cases(channels):
+    """Images small enough that their borders are most of them, where reflection and zeros
+    differ: random, and a ramp bright at the bottom right."""
+    rng = np.random.default_rng(21)
+    ramp = np.add.outer(np.linspace(0, 2, 5), np.linspace(0, 3, 6))[None, :, :, None]
+    cases = [(f"a batch of 2 random inputs of shape (5, 6, {channels})",
+              1.0 + rng.normal(size=(2, 5, 6, channels))),
+             ("a ramp, bright at the bottom right, shape (1, 5, 6, "
+              f"{channels})", ramp * rng.uniform(0.5, 2.0, channels)),
+             (f"one random input of shape (3, 9, {channels})",
+              rng.normal(size=(1, 3, 9, channels)))]
+    return [(text, (x.astype(np.float32),)) for text, x in cases]
+
+
+def check_residual_block(fn):
+    """Check a learner's residual_block(x, channels, name): two of its blocks in a row, under
+    the reference's weights, must give the reference's output on small inputs. Notebook 07."""
+    name, channels = "residual_block", 4
+
+    def build_hint(error):
+        if "should be unique" in str(error):
+            return ("name every layer after the block's `name` (conv_layer's name argument): "
+                    "the network has several blocks, and Keras wants every name unique.")
+        if "Incompatible shapes" in str(error) or "Dimensions must be equal" in str(error):
+            return ("F(x) must keep x's size to be added to it: pad before each 3x3 "
+                    "convolution (nst.conv_layer does).")
+        return None
+
+    model = _call_learner(name, _two_blocks, (fn, channels), f"two blocks of {channels} "
+                          "channels", fn, error_hint=build_hint)
+    reference = _two_blocks(nst.residual_block, channels)
+    _check_block_weights(model, reference, channels)
+    _set_random_weights(reference, seed=22)
+    _copy_weights(reference, model)
+
+    def variant(**change):
+        built = []
+
+        def output(x):
+            if not built:
+                built.append(_two_blocks(_block_variant(**change), channels))
+                _copy_weights(reference, built[0])
+            return built[0](x).numpy()
+        return output
+
+    mistakes = [
+        (variant(skip=False), "add the block's input to F(x): without it the block is two "
+         "plain layers, and the network has to learn to copy the photo."),
+        (variant(relu_after=True), "no ReLU after the addition: the block returns x + F(x) "
+         "as it is."),
+        (variant(second_relu=True), "the second conv_layer has no ReLU (relu=False): F(x) "
+         "must be able to take something away from x."),
+        (variant(padding="zeros"), "pad by reflection, as nst.conv_layer does, not with zeros "
+         "(padding=\"same\"): zeros frame every picture with a dark border."),
+        (variant(epsilon=1e-3), "instance normalisation's epsilon is 1e-5 "
+         "(nst.INSTANCE_NORM_EPSILON), not GroupNormalization's default 1e-3."),
+    ]
+    _run_check(name, model, reference, _block_cases(channels), mistakes, atol=1e-5,
+               error_hint=build_hint, describe=lambda value: f"{reference.count_params()} "
+               "weights, output of the input's shape")
+
+
+class _StandInExtractor:
+    """A stand-in for make_feature_extractor, for notebook 07's checks, that runs in
+    milliseconds: the course's layers, named as in VGG19, each a ReLU of a fixed random 3x3
+    convolution of the one before with a few channels (more the deeper), average-pooled to
+    half size at each new block as VGG19 is. Each image of a batch is mapped on its own."""
+
+    def __init__(self):
+        wanted = {nst.CONTENT_LAYER, *(name for name, _ in nst.STYLE_LAYERS)}
+        self.layer_names = [name for name in VGG19_CONV_LAYERS if name in wanted]
+        rng, channels, self.kernels = np.random.default_rng(23), 3, []
+        for width, _ in enumerate(self.layer_names, start=4):
+            kernel = rng.normal(size=(3, 3, channels, width)) * 2.0 / np.sqrt(9 * channels)
+            self.kernels.append(tf.constant(kernel, tf.float32))
+            channels = width
+
+    def __call__(self, images):
+        # Scaled up, as VGG19's input is to 0-255, so that the costs are of order 1.
+        x, block, features = 10.0 * tf.convert_to_tensor(images, tf.float32), 1, {}
+        for name, kernel in zip(self.layer_names, self.kernels, strict=True):
+            for _ in range(_block_number(name) - block):
+                x = tf.nn.avg_pool2d(x, 2, 2, "VALID")
+            block = _block_number(name)
+            x = features[name] = tf.nn.relu(tf.nn.conv2d(x, kernel, 1, "SAME"))
+        return features
+
+
+def _block_number(layer):  # "block4_conv2" -> 4
+    return int(layer.split("_")[0].removeprefix("block"))
+
+
+def _photo_batch(rng, count, height, width):
+    """Images unlike each other (each channel of each its own gamma curve), so that a cost
+    that mixes the images of a batch shows."""
+    gamma = rng.uniform(0.3, 3.0, (count, 1, 1, 3))
+    return (rng.random((count, height, width, 3)) ** gamma).astype(np.float32)
+
+
+def _perceptual_cases(extractor):
+    rng = np.random.default_rng(24)
+    painting = _photo_batch(rng, 1, 20, 28)
+    targets = {name: value.numpy()
+               for name, value in nst.batch_style_targets(painting, extractor).items()}
+    layers = [("block1_conv1", 0.5), ("block3_conv1", 0.3), ("block5_conv1", 0.2)]
+    same = _photo_batch(rng, 2, 16, 16)
+    return [
+        ("3 photos of 16 x 24 px and their pictures, the course's layers",
+         (_photo_batch(rng, 3, 16, 24), _photo_batch(rng, 3, 16, 24), targets, extractor)),
+        ("2 photos of 24 x 16 px, style layers block1_conv1, block3_conv1, block5_conv1 "
+         "weighted 0.5, 0.3, 0.2, content at block3_conv1",
+         (_photo_batch(rng, 2, 24, 16), _photo_batch(rng, 2, 24, 16), targets, extractor,
+          layers, "block3_conv1")),
+        ("2 pictures equal to their photos (J_content = 0)", (same, same, targets, extractor)),
+        ("one photo of 32 x 32 px",
+         (_photo_batch(rng, 1, 32, 32), _photo_batch(rng, 1, 32, 32), targets, extractor)),
+    ]
+
+
+def _numpy_grams(a, pooled=None, per_position=True):
+    """Gram matrices per image (batch, n_C, n_C), divided by n_H n_W; pooled="sum" or
+    "mean": one of the whole batch, its positions pooled by a reshape to (-1, n_C)."""
+    batch, n_H, n_W, n_C = a.shape
+    scale = n_H * n_W if per_position else 1
+    if pooled:
+        F = a.reshape(-1, n_C)
+        return F.T @ F / (scale * (batch if pooled == "mean" else 1))
+    F = a.reshape(batch, -1, n_C)
+    return np.einsum("bpi,bpj->bij", F, F) / scale
+
+
+def _numpy_perceptual_costs(content_of="features", style_of="pictures", targets="given",
+                            pooled=None, per_position=True, four_n_C2=True, weighted=True,
+                            reductions=("mean", "mean"), layers="given", swapped=False):
+    """batch_perceptual_costs in NumPy with one thing changed, as [J_content, J_style]."""
+    def costs(photos, pictures, style_targets, extractor, style_layers=nst.STYLE_LAYERS,
+              content_layer=nst.CONTENT_LAYER):
+        style_layers = nst.STYLE_LAYERS if layers == "course style" else style_layers
+        content_layer = nst.CONTENT_LAYER if layers == "course content" else content_layer
+        f_P, f_G = ({name: value.numpy().astype(np.float64)
+                     for name, value in extractor(images).items()}
+                    for images in (photos, pictures))
+        a_P, a_G = ((np.asarray(photos, np.float64), np.asarray(pictures, np.float64))
+                    if content_of == "pixels" else (f_P[content_layer], f_G[content_layer]))
+        reduce = [{"mean": np.mean, "sum": np.sum}[how] for how in reductions]
+        J_content = reduce[0](np.sum((a_P - a_G) ** 2, axis=(1, 2, 3))
+                              / (4 * np.prod(a_G.shape[1:])))
+        J_style = 0.0
+        for name, weight in style_layers:
+            G = _numpy_grams((f_P if style_of == "photos" else f_G)[name], pooled,
+                             per_position)
+            target = _numpy_grams(f_P[name]) if targets == "photos" else style_targets[name]
+            n_C = G.shape[-1]
+            per_image = np.sum((G - target) ** 2, axis=(-2, -1)) / (4 * n_C**2 if four_n_C2
+                                                                     else 1)
+            J_style += (weight if weighted else 1.0) * reduce[1](per_image)
+        return np.array([J_style, J_content] if swapped else [J_content, J_style])
+    return costs
+
+
+def _joined_costs(name, names):
+    """The output= of _run_check for a tuple of scalar costs named `names`: its structure
+    checked, with a hint, then joined into one tensor."""
+    listed = f"({', '.join(names)})"
+
+    def joined(result, description):
+        where = f"on {description}"
+        if not isinstance(result, (tuple, list)) or len(result) != len(names):
+            raise AssertionError(f"{name} returned {type(result).__name__} {where}. Hint: "
+                                 f"return {listed}.")
+        for what, value in zip(names, result, strict=True):
+            if not isinstance(value, tf.Tensor):
+                raise AssertionError(
+                    f"{name}'s {what} is a {type(value).__name__}, not a tf.Tensor, {where}. "
+                    "Hint: compute with TensorFlow operations (tf.reduce_sum, tf.matmul).")
+            if value.shape.rank != 0:
+                raise AssertionError(
+                    f"{name}'s {what} has shape {tuple(value.shape)} {where}. Hint: one "
+                    "number for the batch: the mean of its images' costs.")
+        return tf.stack([tf.cast(value, tf.float32) for value in result])
+    return joined
+
+
+def check_batch_perceptual_costs(fn):
+    """Check a learner's batch_perceptual_costs(photos, pictures, style_targets, extractor,
+    style_layers, content_layer) -> (J_content, J_style), each the mean over the batch of
+    notebooks 02's and 03's costs, on a stand-in for VGG19. Notebook 07."""
+    model = _numpy_perceptual_costs
+    mean = ("take the mean of the images' costs over the batch, not their sum: the costs "
+            "then do not grow with the batch size.")
+    pooled = ("one Gram matrix per image: a reshape to (-1, n_C) pools the positions of every "
+              "image of the batch into one Gram matrix, which mixes their styles. Keep the "
+              "batch axis: (batch, n_H n_W, n_C).")
+    mistakes = [
+        (model(reductions=("sum", "sum")), mean),
+        (model(reductions=("sum", "mean")), mean),
+        (model(reductions=("mean", "sum")), mean),
+        (model(pooled="sum"), pooled),
+        (model(pooled="mean"), pooled),
+        (model(swapped=True), "return (J_content, J_style), in that order."),
+        (model(style_of="photos"), "measure the style of the pictures (the network's "
+         "output), not of the photos."),
+        (model(targets="photos"), "compare the pictures' Gram matrices with style_targets, "
+         "the painting's, not with the photos' Gram matrices."),
+        (model(per_position=False), "style_targets are per position (style_target divides "
+         "the Gram matrix by n_H n_W): divide each picture's Gram matrix by its n_H n_W too."),
+        (model(four_n_C2=False), "divide each layer's sum of squares by 4 n_C^2, as "
+         "layer_style_cost_from_target does."),
+        (model(weighted=False), "multiply each layer's cost by its weight from style_layers."),
+        (model(layers="course content"), "take the content layer from the content_layer "
+         "argument, not nst.CONTENT_LAYER."),
+        (model(layers="course style"), "take the layers and their weights from the "
+         "style_layers argument, not nst.STYLE_LAYERS."),
+        (model(content_of="pixels"), "compare photos and pictures by their activations at "
+         "content_layer, not by their pixels."),
+    ]
+
+    def batch_hint(error):
+        if "expected one image" in str(error):
+            return ("the costs of notebooks 02 and 03 and style_target take one image, "
+                    "(1, n_H, n_W, n_C); a batch holds several: compute every image's costs "
+                    "at once (tf.matmul multiplies batches of matrices), or hand them one "
+                    "image at a time.")
+        if isinstance(error, KeyError):
+            return ("look the layers up by the names in style_layers and content_layer, the "
+                    "arguments.")
+        return None
+
+    _run_check("batch_perceptual_costs", fn, nst.batch_perceptual_costs,
+               _perceptual_cases(_StandInExtractor()), mistakes, error_hint=batch_hint,
+               output=_joined_costs("batch_perceptual_costs", ("J_content", "J_style")),
+               describe=lambda value: f"J_content {value[0]:.5g}, J_style {value[1]:.5g}")
+
+
+class _FastTrainingProblem:
+    """A tiny training problem for check_fast_train_step: a network of two convolutions with
+    fixed weights (a step does not depend on the architecture, and tracing a small one is
+    quick), a batch of two photos, a painting's style targets, all on the stand-in
+    extractor; SGD, whose step is the gradient times the learning rate (Adam's would turn the
+    rounding noise of near-zero gradients into full steps)."""
+
+    # The three terms of J of about the same size, and J 15% lower after a step.
+    RATE, ALPHA, BETA, TV_WEIGHT = 0.001, 10.0, 0.1, 20.0
+
+    def __init__(self):
+        import keras
+
+        rng = np.random.default_rng(25)
+        self.extractor = _StandInExtractor()
+        self.photos = tf.constant(_photo_batch(rng, 2, 16, 20))
+        self.targets = nst.batch_style_targets(_photo_batch(rng, 1, 24, 24), self.extractor)
+        photo = keras.Input((None, None, 3))
+        hidden = keras.layers.Conv2D(6, 3, padding="same", activation="relu")(photo)
+        self.network = keras.Model(
+            photo, keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")(hidden))
+        _set_random_weights(self.network, seed=26)
+        self.start = [weight.numpy() for weight in self.network.weights]
+
+    def two_steps(self, step, compiled):
+        """What two steps of `step` return, and the trainable weights after them."""
+        import keras
+
+        for weight, value in zip(self.network.weights, self.start, strict=True):
+            weight.assign(value)
+        optimizer = keras.optimizers.SGD(learning_rate=self.RATE)
+        step = tf.function(step) if compiled else step
+        results = [step(self.network, self.photos, self.targets, self.extractor, optimizer,
+                        self.ALPHA, self.BETA, self.TV_WEIGHT) for _ in range(2)]
+        return results, self.weights()
+
+    def weights(self):
+        return np.concatenate([np.ravel(weight) for weight in
+                               self.network.trainable_variables]).astype(np.float64)
+
+    def costs(self, step, compiled):  # of a step known to return three scalars
+        results, weights = self.two_steps(step, compiled)
+        return np.array([[float(cost) for cost in result] for result in results]), weights
+
+
+def _fast_step_variant(weights=lambda alpha, beta, tv: (alpha, beta, tv), after=False,
+                       sign=1.0, order=(0, 1, 2)):
+    """fast_train_step with one thing changed, to name the mistake of a wrong answer."""
+    def step(network, photos, style_targets, extractor, optimizer, alpha, beta, tv_weight=0.0):
+        alpha, beta, tv_weight = weights(alpha, beta, tv_weight)
+
+        def costs():
+            pictures = network(photos, training=True)
+            J_content, J_style = nst.batch_perceptual_costs(photos, pictures, style_targets,
+                                                            extractor)
+            J = total_cost(J_content, J_style, alpha, beta)
+            return J + tv_weight * total_variation(pictures), J_content, J_style
+
+        with tf.GradientTape() as tape:
+            result = costs()
+        gradients = tape.gradient(result[0], network.trainable_variables)
+        optimizer.apply_gradients([(sign * gradient, variable) for gradient, variable
+                                   in zip(gradients, network.trainable_variables, strict=True)])
+        result = costs() if after else result
+        return tuple(result[i] for i in order)
+    return step
+
+
+def _fast_step_costs(results, description):
+    """Two steps' (J, J_content, J_style) as a (2, 3) array, or a hint on their form."""
+    joined = _joined_costs("fast_train_step", ("J", "J_content", "J_style"))
+    return np.array([joined(result, description).numpy() for result in results], np.float64)
+
+
+def check_fast_train_step(fn):
+    """Check a learner's fast_train_step(network, photos, style_targets, extractor,
+    optimizer, alpha, beta, tv_weight): two steps from the same weights must return the
+    reference's costs and leave the reference's weights, eagerly and inside tf.function.
+    On a network of two convolutions and a stand-in for VGG19. Notebook 07."""
+    name, problem = "fast_train_step", _FastTrainingProblem()
+
+    def gradient_hint(error):
+        text = str(error)
+        if "NoneType" in text:
+            return ("tape.gradient gave None: take the gradient of J with respect to "
+                    "network.trainable_variables, not the photos (the tape follows only "
+                    "what is computed under it from variables).")
+        if "No gradients provided" in text:
+            return ("no weight of the network got a gradient: call the network on the "
+                    "photos inside the `with tf.GradientTape()` block, so that the tape "
+                    "sees the pictures come from its weights.")
+        if "shape" in text:
+            return ("the gradients must have the weights' shapes: take them with respect to "
+                    "network.trainable_variables, not the pictures or the photos.")
+        return None
+
+    mistakes = [
+        (_fast_step_variant(weights=lambda a, b, tv: (b, a, tv)), "alpha and beta are "
+         "swapped: alpha weighs J_content, beta J_style."),
+        (_fast_step_variant(weights=lambda a, b, tv: (a, b, 0.0)), "add tv_weight times the "
+         "total variation of the pictures to J."),
+        (_fast_step_variant(after=True), "return the costs computed under the tape, before "
+         "the update."),
+        (_fast_step_variant(sign=-1.0), "the weights moved uphill: hand the optimiser the "
+         "gradients themselves (it subtracts them), not their negatives."),
+        (_fast_step_variant(order=(0, 2, 1)), "return (J, J_content, J_style), in that "
+         "order."),
+    ]
+    start = problem.weights()
+    expected, expected_weights = problem.costs(nst.fast_train_step, compiled=False)
+    step_size = np.linalg.norm(expected_weights - start)
+    for mode, compiled in (("", False), (" inside tf.function", True)):
+        description = f"two steps{mode}"
+        results, weights = _call_learner(name, problem.two_steps, (fn, compiled), description,
+                                         fn, error_hint=gradient_hint)
+        costs = _fast_step_costs(results, description)
+
+        def matches(model_costs, model_weights, costs=costs, weights=weights):
+            return (np.allclose(costs, model_costs, rtol=1e-4)
+                    and np.linalg.norm(weights - model_weights) <= 1e-3 * step_size)
+
+        if matches(expected, expected_weights):
+            continue
+        if np.allclose(weights, start):
+            raise AssertionError(f"{name} left the network's weights unchanged on "
+                                 f"{description}. Hint: hand the gradients to the "
+                                 "optimiser (its apply_gradients method).")
+        for mistake, hint in mistakes:
+            if matches(*problem.costs(mistake, compiled)):
+                raise AssertionError(f"{name} is wrong on {description}. Hint: {hint}")
+        raise AssertionError(
+            f"{name} is wrong on {description}: expected costs {expected.tolist()}, got "
+            f"{costs.tolist()}. Hint: J = total_cost(J_content, J_style, alpha, beta) + "
+            "tv_weight * total_variation(pictures), its gradient with respect to "
+            "network.trainable_variables applied by the optimiser.")
+    _print_ok(name, "two SGD steps of a tiny network, eager and tf.function",
+              f"J {expected[0, 0]:.5g} then {expected[1, 0]:.5g}")
+
+
+# Notebook 08: a stopping rule for a run (the callback collects the costs, should_stop asks).
 
 def _plateau_cases():
     """(description, costs, patience, tolerance): hand-made runs of accepted costs, chosen
@@ -1463,7 +2000,7 @@ def _plateau_cases():
 def check_plateau_reached(fn):
     """Check a learner's plateau_reached(costs, patience, tolerance) on hand-made runs of
     costs: the same answer as the reference on each, a bool, costs left as they were. A
-    wrong version's answers, taken together, name its mistake. Notebook 07."""
+    wrong version's answers, taken together, name its mistake. Notebook 08."""
     def variant(window=0, too_few=False, before="best", recent="best", scale="before",
                 strict=True, inverted=False):
         """The reference with one thing changed, to name the mistake of a wrong answer."""

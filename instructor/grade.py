@@ -8,12 +8,12 @@ in, so edited checks and added cells count for nothing. A solution that adds cod
 its function, or reaches for the reference it should implement (nst.gram_matrix, an import
 of nst_helpers, getattr, sys.modules, ...) is failed and replaced by the unwritten stub.
 Each rebuilt notebook runs in its own process, in a fresh sandbox folder holding copies of
-nst_helpers.py and images/, with a time limit. A notebook that hangs is stopped, one that
-crashes its kernel or deletes files harms only its own sandbox: the others are still
-graded. The CSV has one row per submission, one column per check (passed / failed / error,
-empty when the notebook has no such check) and the reasons of the failures in `notes`; a
-summary is printed and saved beside it. Notebooks run in quick mode (NST_QUICK=1) unless
---full is given.
+nst_helpers.py, images/, generated_images/ and models/, with a time limit. A notebook that
+hangs is stopped, one that crashes its kernel or deletes files harms only its own sandbox:
+the others are still graded. The CSV has one row per submission, one column per check
+(passed / failed / error, empty when the notebook has no such check) and the reasons of the
+failures in `notes`; a summary is printed and saved beside it. Notebooks run in quick mode
+(NST_QUICK=1) unless --full is given.
 """
 
 import argparse
@@ -154,7 +154,9 @@ def forbidden_uses(tree, exercise):
     that do its work, the checks or their frames. [] for an honest solution."""
     from nst_helpers import REFERENCE_SHORTCUTS  # imports TensorFlow: only when grading
 
-    wholesale = set(REFERENCE_SHORTCUTS.get(exercise, []))
+    # {attribute: as shown}: nst_helpers' helpers by name, Keras layers by dotted path.
+    wholesale = {shortcut.rsplit(".", 1)[-1]: shortcut if "." in shortcut else f"nst.{shortcut}"
+                 for shortcut in REFERENCE_SHORTCUTS.get(exercise, [])}
     helper_bases = set()  # `nst` in `nst.unroll`: the one allowed use of the module
     reasons = []
     for node in ast.walk(tree):  # parents come before children
@@ -194,7 +196,7 @@ def attribute_reasons(dotted, attribute, exercise, wholesale):
     if attribute == exercise:
         return [f"calls nst.{attribute}, the reference it should implement"]
     if attribute in wholesale:
-        return [f"calls nst.{attribute}, which does the work of {exercise}"]
+        return [f"calls {wholesale[attribute]}, which does the work of {exercise}"]
     if attribute in REACHING_ATTRIBUTES or re.fullmatch(r"__\w+__", attribute):
         return [f"uses {dotted} to reach outside the exercise"]
     return []
@@ -244,11 +246,14 @@ def grade(notebook, name, timeout, full):
     # ignore_cleanup_errors: a submission may have deleted or locked its own sandbox.
     with tempfile.TemporaryDirectory(prefix="nst-grade-", ignore_cleanup_errors=True) as sandbox:
         sandbox = Path(sandbox)
-        # the module, its weights reader and the studio (notebook 07)
+        # the module, its weights reader and the studio (notebook 08)
         for module in COURSE_MODULES:
             shutil.copy2(REPO_ROOT / module, sandbox)
         shutil.copytree(REPO_ROOT / "images", sandbox / "images")
-        (sandbox / "generated_images").mkdir()
+        # the gallery's pictures and the trained networks, which notebook 07 compares
+        shutil.copytree(REPO_ROOT / "generated_images", sandbox / "generated_images")
+        if (REPO_ROOT / "models").is_dir():
+            shutil.copytree(REPO_ROOT / "models", sandbox / "models")
         (sandbox / "notebooks").mkdir()
         path = sandbox / "notebooks" / name
         nbformat.write(notebook, path)

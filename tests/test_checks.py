@@ -27,6 +27,10 @@ CHECKS = {
     "symmetric_matrix_power": (nst.check_symmetric_matrix_power, nst.symmetric_matrix_power),
     "match_color": (nst.check_match_color, nst.match_color),
     "masked_style_target": (nst.check_masked_style_target, nst.masked_style_target),
+    "instance_norm": (nst.check_instance_norm, nst.instance_norm),
+    "residual_block": (nst.check_residual_block, nst.residual_block),
+    "batch_perceptual_costs": (nst.check_batch_perceptual_costs, nst.batch_perceptual_costs),
+    "fast_train_step": (nst.check_fast_train_step, nst.fast_train_step),
     "plateau_reached": (nst.check_plateau_reached, nst.plateau_reached),
 }
 
@@ -496,7 +500,7 @@ def masked_ignores_mask(a, mask):
     return tf.matmul(F, F, transpose_a=True) / float(F.shape[0])
 
 
-# Notebook 07: the plateau stopping rule.
+# Notebook 08: the plateau stopping rule.
 
 def plateau_rule(window=0, too_few=False, first=False, just_before=False, last=False,
                  scale="before", compare="<"):
@@ -906,7 +910,287 @@ def test_the_capstone_checks_accept_other_correct_ways(capsys):
     assert out.count(": OK") == 2 and "evaluation 4" not in out
 
 
-CATALOGUE += CAPSTONE_CATALOGUE
+# Notebook 07: fast style transfer, each exercise wrong in one realistic way.
+
+def norm_with(name, axes=(1, 2), fixed_epsilon=None, divisor="sqrt", centre=True,
+              unbiased=False, keepdims=True):
+    """A learner's instance_norm with one mistake (the defaults: none)."""
+    def instance_norm(x, epsilon=1e-5):
+        epsilon = epsilon if fixed_epsilon is None else fixed_epsilon
+        mean, variance = tf.nn.moments(x, axes=list(axes), keepdims=keepdims)
+        if unbiased:
+            count = float(np.prod([x.shape[axis] for axis in axes]))
+            variance = variance * count / (count - 1)
+        return (x - mean if centre else x) / {
+            "sqrt": tf.sqrt(variance + epsilon), "outside": tf.sqrt(variance) + epsilon,
+            "none": tf.sqrt(variance), "variance": variance + epsilon}[divisor]
+    instance_norm.__name__ = name
+    return instance_norm
+
+
+def norm_by_group_normalization(x, epsilon=1e-5):
+    import keras
+
+    return keras.layers.GroupNormalization(groups=-1, epsilon=epsilon, center=False,
+                                           scale=False)(x)
+
+
+def norm_by_the_reference(x, epsilon=1e-5):
+    return nst.instance_norm(x, epsilon)
+
+
+def norm_by_hand(x, epsilon=1e-5):  # right, written otherwise
+    mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+    variance = tf.reduce_mean(tf.square(x - mean), axis=[1, 2], keepdims=True)
+    return (x - mean) * tf.math.rsqrt(variance + epsilon)
+
+
+def block_with(name, skip=True, relu_after=False, second_relu=False, convolutions=2):
+    """A learner's residual_block from nst.conv_layer, with one mistake (defaults: none)."""
+    import keras
+
+    def residual_block(x, channels, name="residual"):
+        y = nst.conv_layer(x, channels, 3, f"{name}_a", relu=convolutions == 2)
+        if convolutions == 2:
+            y = nst.conv_layer(y, channels, 3, f"{name}_b", relu=second_relu)
+        y = keras.layers.Add(name=f"{name}_add")([x, y]) if skip else y
+        return keras.layers.ReLU(name=f"{name}_out")(y) if relu_after else y
+    residual_block.__name__ = name
+    return residual_block
+
+
+def raw_block(name, padding="reflect", norm="instance", epsilon=1e-5):
+    """A learner's residual_block from raw Keras layers: reflection, zero or no padding,
+    instance or batch normalisation."""
+    import keras
+
+    def residual_block(x, channels, name="residual"):
+        y = x
+        for part, relu in (("a", True), ("b", False)):
+            if padding == "reflect":
+                y = keras.layers.Lambda(nst.reflection_pad, arguments={"pad": 1},
+                                        name=f"{name}_{part}_pad")(y)
+            y = keras.layers.Conv2D(channels, 3, name=f"{name}_{part}_conv",
+                                    padding="same" if padding == "zeros" else "valid")(y)
+            y = (keras.layers.GroupNormalization(groups=-1, epsilon=epsilon) if norm == "instance"
+                 else keras.layers.BatchNormalization())(y)
+            y = keras.layers.ReLU()(y) if relu else y
+        return keras.layers.Add()([x, y])
+    residual_block.__name__ = name
+    return residual_block
+
+
+def block_ignoring_its_name(x, channels, name="residual"):
+    return block_with("block")(x, channels, name="residual")
+
+
+def block_by_the_reference(x, channels, name="residual"):
+    return nst.residual_block(x, channels, name)
+
+
+def perceptual(name, reduce=tf.reduce_mean, pooled=False, style_of="pictures",
+               targets="given", per_position=True, four_n_C2=True, weighted=True,
+               layers="given", swapped=False, content_of="features"):
+    """A learner's batch_perceptual_costs with one mistake (the defaults: none)."""
+    def grams(a, pooled=False):
+        _, n_H, n_W, n_C = a.shape
+        F = tf.reshape(a, [-1, n_C] if pooled else [-1, n_H * n_W, n_C])
+        return tf.matmul(F, F, transpose_a=True) / (n_H * n_W if per_position else 1)
+
+    def batch_perceptual_costs(photos, pictures, style_targets, extractor,
+                               style_layers=nst.STYLE_LAYERS, content_layer=nst.CONTENT_LAYER):
+        style_layers = nst.STYLE_LAYERS if layers == "course style" else style_layers
+        content_layer = nst.CONTENT_LAYER if layers == "course content" else content_layer
+        a_P, a_G = extractor(photos), extractor(pictures)
+        c_P, c_G = ((photos, pictures) if content_of == "pixels"
+                    else (a_P[content_layer], a_G[content_layer]))
+        _, n_H, n_W, n_C = c_G.shape
+        J_content = reduce(tf.reduce_sum(tf.square(c_P - c_G), axis=[1, 2, 3])
+                           / (4.0 * n_H * n_W * n_C))
+        J_style = 0.0
+        for layer, weight in style_layers:
+            G = grams((a_P if style_of == "photos" else a_G)[layer], pooled)
+            target = grams(a_P[layer]) if targets == "photos" else style_targets[layer]
+            n_C = G.shape[-1]
+            per_image = tf.reduce_sum(tf.square(G - target), axis=[-2, -1])
+            per_image /= 4.0 * n_C**2 if four_n_C2 else 1.0
+            J_style += (weight if weighted else 1.0) * reduce(per_image)
+        return (J_style, J_content) if swapped else (J_content, J_style)
+    batch_perceptual_costs.__name__ = name
+    return batch_perceptual_costs
+
+
+def perceptual_per_image(photos, pictures, style_targets, extractor,
+                         style_layers=nst.STYLE_LAYERS, content_layer=nst.CONTENT_LAYER):
+    """Right, written otherwise: a loop over the images with the costs of notebooks 02
+    and 03."""
+    a_P, a_G = extractor(photos), extractor(pictures)
+    costs = []
+    for i in range(photos.shape[0]):
+        J_content = nst.compute_content_cost(a_P[content_layer][i:i + 1],
+                                             a_G[content_layer][i:i + 1])
+        J_style = tf.add_n([weight * nst.layer_style_cost_from_target(style_targets[layer],
+                                                                     a_G[layer][i:i + 1])
+                            for layer, weight in style_layers])
+        costs.append((J_content, J_style))
+    return tuple(tf.reduce_mean(tf.stack(terms)) for terms in zip(*costs, strict=True))
+
+
+def perceptual_by_style_target(photos, pictures, style_targets, extractor,
+                               style_layers=nst.STYLE_LAYERS, content_layer=nst.CONTENT_LAYER):
+    a_G = extractor(pictures)
+    J_style = tf.add_n([weight * nst.layer_style_cost_from_target(style_targets[layer],
+                                                                 a_G[layer])
+                        for layer, weight in style_layers])
+    return perceptual("right")(photos, pictures, style_targets, extractor, style_layers,
+                               content_layer)[0], J_style
+
+
+def perceptual_by_the_reference(photos, pictures, style_targets, extractor,
+                                style_layers=nst.STYLE_LAYERS, content_layer=nst.CONTENT_LAYER):
+    return nst.batch_perceptual_costs(photos, pictures, style_targets, extractor,
+                                      style_layers, content_layer)
+
+
+def fast_step(name, weights=lambda alpha, beta, tv: (alpha, beta, tv), outside=False,
+              gradient_of="weights", applied=True, after=False, returns="all"):
+    """A learner's fast_train_step with one mistake (the defaults: none)."""
+    def fast_train_step(network, photos, style_targets, extractor, optimizer, alpha, beta,
+                        tv_weight=0.0):
+        a, b, tv = weights(alpha, beta, tv_weight)
+
+        def costs(pictures):
+            J_content, J_style = nst.batch_perceptual_costs(photos, pictures, style_targets,
+                                                            extractor)
+            J = nst.total_cost(J_content, J_style, a, b) + tv * nst.total_variation(pictures)
+            return J, J_content, J_style
+
+        pictures = network(photos) if outside else None
+        with tf.GradientTape() as tape:
+            pictures = pictures if outside else network(photos, training=True)
+            J, J_content, J_style = costs(pictures)
+        variables = network.trainable_variables
+        gradients = tape.gradient(J, {"weights": variables, "photos": photos,
+                                      "pictures": pictures}[gradient_of])
+        if applied:
+            optimizer.apply_gradients(zip(gradients, variables, strict=False))  # as learners do
+        if after:
+            J, J_content, J_style = costs(network(photos))
+        return J if returns == "J" else (J, J_content, J_style)
+    fast_train_step.__name__ = name
+    return fast_train_step
+
+
+def step_by_the_reference(network, photos, style_targets, extractor, optimizer, alpha, beta,
+                          tv_weight=0.0):
+    return nst.fast_train_step(network, photos, style_targets, extractor, optimizer, alpha,
+                               beta, tv_weight)
+
+
+def step_with_own_costs(network, photos, style_targets, extractor, optimizer, alpha, beta,
+                        tv_weight=0.0):
+    """Right, written otherwise: the learner's own costs, optimizer.apply, the terms added
+    in another order."""
+    with tf.GradientTape() as tape:
+        pictures = network(photos)
+        J_content, J_style = perceptual_per_image(photos, pictures, style_targets, extractor)
+        J = tv_weight * nst.total_variation(pictures) + beta * J_style + alpha * J_content
+    variables = network.trainable_variables
+    optimizer.apply(tape.gradient(J, variables), variables)
+    return J, J_content, J_style
+
+
+def test_the_fast_style_checks_accept_other_correct_ways(capsys):
+    nst.check_instance_norm(norm_by_hand)
+    nst.check_instance_norm(norm_with("right"))
+    nst.check_residual_block(raw_block("raw_keras"))
+    nst.check_residual_block(block_with("from_conv_layer"))
+    nst.check_batch_perceptual_costs(perceptual_per_image)
+    nst.check_batch_perceptual_costs(perceptual("right"))
+    nst.check_fast_train_step(step_with_own_costs)
+    nst.check_fast_train_step(fast_step("right"))
+    assert capsys.readouterr().out.count(": OK") == 8
+
+
+def test_every_shortcut_names_something_the_guard_can_see():
+    """A misspelt REFERENCE_SHORTCUTS entry would guard nothing; constants (YIQ_TO_RGB) are
+    for the grader's static look only."""
+    for shortcuts in nst.REFERENCE_SHORTCUTS.values():
+        for shortcut in shortcuts:
+            code, _ = nst._shortcut_code(shortcut)
+            assert code is not None or isinstance(getattr(nst, shortcut, None), np.ndarray)
+
+
+FAST_STYLE_CATALOGUE = [
+    ("instance_norm", norm_with("layer_norm", axes=(1, 2, 3)), "layer normalisation"),
+    ("instance_norm", norm_with("batch_norm", axes=(0, 1, 2)), "batch normalisation"),
+    ("instance_norm", norm_with("no_epsilon", divisor="none"), "under the square root"),
+    ("instance_norm", norm_with("epsilon_outside", divisor="outside"),
+     "not sqrt(variance) + epsilon"),
+    ("instance_norm", norm_with("by_the_variance", divisor="variance"),
+     "not by the variance"),
+    ("instance_norm", norm_with("not_centred", centre=False), "subtract the mean"),
+    ("instance_norm", norm_with("keras_epsilon", fixed_epsilon=1e-3), "Keras's default 1e-3"),
+    ("instance_norm", norm_with("fixed_epsilon", fixed_epsilon=1e-5),
+     "use the epsilon argument, not a number"),
+    ("instance_norm", norm_with("unbiased", unbiased=True), "not n_H n_W - 1"),
+    ("instance_norm", norm_with("reduced_axes_dropped", keepdims=False), "keepdims=True"),
+    ("instance_norm", norm_by_group_normalization, "calls keras.layers.GroupNormalization"),
+    ("instance_norm", norm_by_the_reference, "calls nst.instance_norm"),
+    ("residual_block", block_with("no_skip", skip=False), "add the block's input"),
+    ("residual_block", block_with("relu_after_the_sum", relu_after=True),
+     "no ReLU after the addition"),
+    ("residual_block", block_with("relu_on_both", second_relu=True), "(relu=False)"),
+    ("residual_block", block_with("one_convolution", convolutions=1), "yours has one"),
+    ("residual_block", raw_block("zero_padding", padding="zeros"), "pad by reflection"),
+    ("residual_block", raw_block("batch_norm", norm="batch"), "uses batch normalisation"),
+    ("residual_block", raw_block("keras_epsilon", epsilon=1e-3), "not GroupNormalization's"),
+    ("residual_block", raw_block("no_padding", padding="none"), "keep x's size"),
+    ("residual_block", block_ignoring_its_name, "every name unique"),
+    ("residual_block", block_by_the_reference, "calls nst.residual_block"),
+    ("batch_perceptual_costs", perceptual("summed", reduce=tf.reduce_sum), "not their sum"),
+    ("batch_perceptual_costs", perceptual("one_gram_for_the_batch", pooled=True),
+     "one Gram matrix per image"),
+    ("batch_perceptual_costs", perceptual("style_of_the_photos", style_of="photos"),
+     "not of the photos"),
+    ("batch_perceptual_costs", perceptual("targets_from_the_photos", targets="photos"),
+     "not with the photos' Gram matrices"),
+    ("batch_perceptual_costs", perceptual("swapped", swapped=True), "in that order"),
+    ("batch_perceptual_costs", perceptual("not_per_position", per_position=False),
+     "style_targets are per position"),
+    ("batch_perceptual_costs", perceptual("without_4_n_C2", four_n_C2=False),
+     "by 4 n_C^2"),
+    ("batch_perceptual_costs", perceptual("weights_ignored", weighted=False),
+     "multiply each layer's cost by its weight"),
+    ("batch_perceptual_costs", perceptual("course_content_layer", layers="course content"),
+     "not nst.CONTENT_LAYER"),
+    ("batch_perceptual_costs", perceptual("course_style_layers", layers="course style"),
+     "not nst.STYLE_LAYERS"),
+    ("batch_perceptual_costs", perceptual("content_of_the_pixels", content_of="pixels"),
+     "not by their pixels"),
+    ("batch_perceptual_costs", perceptual("per_image", reduce=lambda costs: costs),
+     "one number for the batch"),
+    ("batch_perceptual_costs", perceptual_by_style_target, "take one image"),
+    ("batch_perceptual_costs", perceptual_by_the_reference,
+     "calls nst.batch_perceptual_costs"),
+    ("fast_train_step", fast_step("not_applied", applied=False), "weights unchanged"),
+    ("fast_train_step", fast_step("gradient_of_the_photos", gradient_of="photos"),
+     "not the photos"),
+    ("fast_train_step", fast_step("gradient_of_the_pictures", gradient_of="pictures"),
+     "not the pictures or the photos"),
+    ("fast_train_step", fast_step("costs_after", after=True), "before the update"),
+    ("fast_train_step", fast_step("tv_ignored", weights=lambda a, b, tv: (a, b, 0.0)),
+     "add tv_weight times the total variation"),
+    ("fast_train_step", fast_step("weights_swapped", weights=lambda a, b, tv: (b, a, tv)),
+     "alpha and beta are swapped"),
+    ("fast_train_step", fast_step("only_J", returns="J"), "return (J, J_content, J_style)"),
+    ("fast_train_step", fast_step("network_outside_the_tape", outside=True),
+     "inside the `with tf.GradientTape()` block"),
+    ("fast_train_step", step_by_the_reference, "calls nst.fast_train_step"),
+]
+
+
+CATALOGUE += CAPSTONE_CATALOGUE + FAST_STYLE_CATALOGUE
 
 
 def test_the_catalogue_covers_every_check_with_at_least_twelve_mistakes():
