@@ -1,4 +1,4 @@
-"""The interactive studio of notebook 07: style transfer with buttons and sliders.
+"""The interactive studio of notebook 08: style transfer with buttons and sliders.
 
     import nst_helpers as nst
     studio = nst.Studio()   # nst.Studio is this module's Studio, imported on first use
@@ -12,9 +12,16 @@ evaluations and keeps the best picture so far. Every finished run joins a strip 
 thumbnails; clicking one brings its settings (and picture) back. Save writes the picture and
 its JSON (nst.save_artwork) and never overwrites a file without an explicit Overwrite.
 
+A painting with a trained network in models/ (nst.shipped_models(), Johnson et al. 2016,
+notebook 07) also offers Instant: the picture at the Render size in one forward pass of the
+network (nst.fast_stylize), in a fraction of a second. The network was trained with fixed
+settings, so the sliders do not apply to it. "Render starts from the network's picture"
+makes Render refine that picture instead of the noisy photo.
+
 Everything the buttons do is also a method, so tests and notebooks drive the same code:
-preview(), render(), stop(), wait(), apply_preset(name), load_upload(name, data, role),
-restore(number), save(overwrite=False); studio.image, studio.history, studio.message.
+preview(), render(), instant(), stop(), wait(), apply_preset(name),
+load_upload(name, data, role), restore(number), save(overwrite=False); studio.image,
+studio.history, studio.message, studio.network (the chosen painting's network, or None).
 
 This module needs ipywidgets (and matplotlib for the cost curves); nst_helpers does not
 import it, so the reference code stays usable without them.
@@ -26,6 +33,7 @@ import io
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +62,11 @@ DEFAULTS = {
     "style_scale": 1.0,
 }
 TV_WEIGHTS = [0.0, 1e6, 3e6, 1e7, 3e7, 1e8]  # notebook 05 compares 3e6 and 3e7
+# A network's training settings (from its JSON) that the studio shows and saves with its
+# pictures: they replace the sliders, which an instant picture ignores.
+TRAINED_SETTINGS = ("alpha", "beta", "tv_weight", "style_size", "size", "steps")
 
-# Three guided explorations of notebook 07, two presets each: the two differ only in what
+# Three guided explorations of notebook 08, two presets each: the two differ only in what
 # the exploration is about, everything else at DEFAULTS. The values are chosen to show in a
 # Preview: in 30 evaluations from the noisy photo, alpha/beta = 25,000 still looks like the
 # default 250 (the style moves first), 100,000 keeps the photo.
@@ -97,30 +108,45 @@ READY = "Ready: choose a photo and a painting, then Preview (about 10 s) or Rend
 
 @dataclass
 class Run:
-    """One finished run of the studio: what it was asked for and what it gave."""
+    """One finished run of the studio: what it was asked for and what it gave.
+
+    An optimisation ("preview", "render") has its OptimizationResult; an "instant" picture
+    has none, only the network's picture and the seconds it took. network: the network
+    that painted an instant picture, or whose picture a render started from (else None).
+    """
 
     number: int
-    kind: str  # "preview" or "render"
+    kind: str  # "preview", "render" or "instant"
     settings: dict  # the controls' values, as Studio.settings gives them
-    result: nst.OptimizationResult
+    result: nst.OptimizationResult | None = None
+    network: str | None = None
+    picture: np.ndarray | None = None  # instant: the network's (H, W, 3) picture
+    instant_seconds: float = 0.0
+    trained_with: dict | None = None  # instant: the network's training settings (its JSON)
 
     @property
     def image(self):
         """The picture as a float32 (H, W, 3) array in [0, 1]."""
+        if self.result is None:
+            return np.asarray(self.picture, np.float32)
         return np.asarray(self.result.image, np.float32)[0]
 
     @property
     def stop_reason(self):
-        return self.result.stop_reason
+        return "finished" if self.result is None else self.result.stop_reason
+
+    @property
+    def seconds(self):
+        return self.instant_seconds if self.result is None else self.result.seconds
 
     @property
     def label(self):
-        size = max(self.result.image.shape[1:3])
+        size = max(self.image.shape[:2])
         return f"{self.number} · {self.kind} {size} px"
 
 
 class Studio:
-    """The interactive studio of notebook 07 (ipywidgets): see this module's docstring.
+    """The interactive studio of notebook 08 (ipywidgets): see this module's docstring.
 
     output_dir: where Save writes (default generated_images/); preview_size and
     preview_steps: the Preview run (tests make them tiny); content and style: the file
@@ -135,6 +161,9 @@ class Studio:
         self.error = None  # the last exception a run or an upload raised, for tests
         self.image = None  # the picture shown, as a float32 (H, W, 3) array
         self.current = None  # the Run whose picture is shown: what Save writes
+        self.network = None  # the name of the chosen painting's trained network, if any
+        self.trained_with = None  # its training settings (alpha, beta, ...), from its JSON
+        self.network_note = ""  # what Instant would do for it, or why it cannot
         self._worker = None
         self._stop = threading.Event()
         self._evaluations = 0
@@ -216,8 +245,15 @@ class Studio:
                                             tooltip="the chosen size and steps, coarse to fine")
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
                                           disabled=True, tooltip="keep the best picture so far")
+        self.instant_button = widgets.Button(description="Instant", icon="bolt",
+                                             button_style="success", disabled=True)
+        self.from_network = widgets.Checkbox(
+            value=False, indent=False, disabled=True, layout=widgets.Layout(width="auto"),
+            description="Render starts from the network's picture (not the noisy photo)")
+        self.network_label = widgets.Label()
         self.preview_button.on_click(lambda _: self.preview())
         self.render_button.on_click(lambda _: self.render())
+        self.instant_button.on_click(lambda _: self.instant())
         self.stop_button.on_click(lambda _: self.stop())
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="0 / 0",
                                             layout=widgets.Layout(width="300px"))
@@ -240,9 +276,11 @@ class Studio:
             field_.observe(lambda _: self._hide_overwrite(), "value")
 
         for widget, name in [(self.preview_button, "preview"), (self.render_button, "render"),
-                             (self.stop_button, "stop"), (self.save_button, "save"),
-                             (self.picture, "image"), (self.status, "status"),
-                             (self.folder, "folder")]:
+                             (self.instant_button, "instant"), (self.stop_button, "stop"),
+                             (self.save_button, "save"), (self.picture, "image"),
+                             (self.status, "status"), (self.folder, "folder"),
+                             (self.from_network, "from-network"),
+                             (self.network_label, "network")]:
             widget.add_class(f"nst-studio-{name}")  # stable names for the browser test
 
         controls = widgets.VBox([
@@ -254,8 +292,9 @@ class Studio:
             widgets.HBox([widgets.HTML("<b>Guided explorations</b> (each button sets the "
                                        "controls; then Preview)"), self.defaults_button]),
             *preset_rows,
-            widgets.HBox([self.preview_button, self.render_button, self.stop_button,
-                          self.progress]),
+            widgets.HBox([self.preview_button, self.render_button, self.instant_button,
+                          self.stop_button, self.progress]),
+            widgets.HBox([self.from_network, self.network_label]),
             self.status,
             widgets.HBox([controls, widgets.VBox([self.picture, self.costs])]),
             widgets.HTML("<b>Runs</b> (click one to bring back its settings and picture)"),
@@ -278,15 +317,47 @@ class Studio:
         self.beta_label.value = f"beta = {beta:.3g} (alpha = {nst.DEFAULT_ALPHA:g})"
 
     def _pictures_changed(self):
+        self._find_network()
         if self.current is None:  # nothing made yet: show the photo
             self._suggest_name()
             self._show_picture(_thumbnail_array(self.content_picker.value, 384))
+
+    def _find_network(self):
+        """Look in models/ (read afresh: networks may arrive while the studio is open) for a
+        network trained on the chosen painting; enable Instant and the start from its
+        picture when there is one, and say why not when there is none."""
+        painting = self.style_picker.value
+        self.network, self.trained_with = None, None
+        try:
+            name = _network_for(painting)
+            if name:
+                trained = nst.model_metadata(name)
+                trained_with = {key: trained[key] for key in TRAINED_SETTINGS if key in trained}
+                note = (f"Instant: the network {name}, trained on this painting with fixed "
+                        f"settings ({_trained_text(trained_with)}); the sliders do not apply "
+                        "to it.")
+                self.network, self.trained_with = name, trained_with
+            else:
+                note = (f"No trained network for this painting: `make train STYLE="
+                        f"{_train_path(painting, self._upload_names)}` trains one. Preview "
+                        "and Render work for every painting.")
+        except Exception as error:  # a damaged models/ folder must not break the studio
+            note = (f"Instant is not available: the networks in {nst.MODELS_DIR} could not "
+                    f"be read ({type(error).__name__}: {_first_line(error)}).")
+        self.network_note = note
+        self.network_label.value = note
+        self.instant_button.tooltip = note
+        self.instant_button.disabled = self.running or not self.network
+        self.from_network.disabled = not self.network
+        if not self.network:
+            self.from_network.value = False  # a ticked box that does nothing would mislead
 
     def _suggest_name(self):
         """A file name for Save, after the photo and painting of the picture shown."""
         chosen = self.current.settings if self.current else self.settings
         content, style = Path(chosen["content"]).stem, Path(chosen["style"]).stem
-        self.save_name.value = f"studio_{content}__{style}.jpg"
+        kind = "_instant" if self.current and self.current.kind == "instant" else ""
+        self.save_name.value = f"studio_{content}__{style}{kind}.jpg"
 
     def _hide_overwrite(self):
         self.overwrite_button.layout.display = "none"
@@ -308,7 +379,7 @@ class Studio:
             "tv_weight": float(self.tv_weight.value),
             "preserve_color": self.preserve_color.value,
             "style_scale": float(self.style_scale.value), "size": int(self.size.value),
-            "steps": int(self.steps.value),
+            "steps": int(self.steps.value), "from_network": bool(self.from_network.value),
         }
 
     def set_settings(self, settings):
@@ -324,6 +395,8 @@ class Studio:
             elif key == "layer_weights":
                 for slider, weight in zip(self.layer_sliders.values(), value, strict=True):
                     slider.value = weight
+            elif key == "from_network":  # only where the painting has a network
+                self.from_network.value = bool(value) and self.network is not None
             else:
                 getattr(self, key).value = value
 
@@ -340,6 +413,14 @@ class Studio:
         """Every control that shapes the picture back to the course's DEFAULTS."""
         self.set_settings(DEFAULTS)
         self._say("Controls back to the course's defaults.")
+
+    def describe_run(self, run):
+        """One line saying what made a run's picture: the network, or the settings."""
+        if run.kind == "instant":
+            return (f"the network {run.network}, one forward pass (trained with "
+                    f"{_trained_text(run.trained_with)}; the sliders did not apply)")
+        started = f" · started from the network {run.network}'s picture" if run.network else ""
+        return self.describe(run.settings) + started
 
     def describe(self, settings=None):
         """One line naming the settings that shape the picture."""
@@ -361,8 +442,39 @@ class Studio:
         return self._start("preview")
 
     def render(self):
-        """Start the full run: the Render size and steps, coarse to fine (schedule="auto")."""
+        """Start the full run: the Render size and steps, coarse to fine (schedule="auto"),
+        from the noisy photo, or from the network's picture when from_network is ticked."""
         return self._start("render")
+
+    def instant(self):
+        """The picture of the photo at the Render size by the painting's trained network, in
+        one forward pass (nst.fast_stylize), made now rather than in the background: it
+        takes a fraction of a second (a little more the first time, which loads the
+        network). It joins the runs like any run. Returns the Run, or None (the message
+        says why: no network for this painting, a damaged file, a run under way)."""
+        if self.running:
+            self._say("A run is under way: wait for it to finish, or press Stop.")
+            return None
+        self._find_network()  # models/ may have changed since the painting was chosen
+        if self.network is None:
+            self._say(self.network_note)
+            return None
+        settings, network = self.settings, self.network
+        self.error = None
+        try:
+            photo = nst.load_image(settings["content"], max_dim=settings["size"])
+            started = time.perf_counter()
+            picture = np.asarray(nst.fast_stylize(photo, network), np.float32)[0]
+            seconds = time.perf_counter() - started
+        except Exception as error:  # a message in the panel, never a traceback
+            self.error = error
+            self._say(self._readable(error))
+            return None
+        run = Run(len(self.history) + 1, "instant", settings, network=network,
+                  picture=picture, instant_seconds=seconds, trained_with=self.trained_with)
+        self._finish(run)
+        self.save_button.disabled = False
+        return run
 
     def stop(self):
         """Ask the run to stop before its next cost evaluation; it keeps the best picture."""
@@ -386,23 +498,26 @@ class Studio:
         self._stop.clear()
         self._evaluations, self._accepted, self._live = 0, 0, []
         self.error = None
+        # Render may start from the picture of the painting's network: the one chosen now.
+        network = self.network if kind == "render" and settings["from_network"] else None
         self._set_running(kind)
-        self._worker = threading.Thread(target=self._work, args=(kind, settings), daemon=True,
-                                        name=f"nst-studio-{kind}")
+        self._worker = threading.Thread(target=self._work, args=(kind, settings, network),
+                                        daemon=True, name=f"nst-studio-{kind}")
         self._worker.start()
         return True
 
     def _set_running(self, kind):
         busy = kind is not None
         self.preview_button.disabled = self.render_button.disabled = busy
+        self.instant_button.disabled = busy or self.network is None
         self.save_button.disabled = busy or self.current is None
         self.stop_button.disabled = not busy
         self.preview_button.description = "Previewing..." if kind == "preview" else "Preview"
         self.render_button.description = "Rendering..." if kind == "render" else "Render"
 
-    def _work(self, kind, settings):
+    def _work(self, kind, settings, network):
         try:
-            run = self._make(kind, settings)
+            run = self._make(kind, settings, network)
             self._finish(run)
         except Exception as error:  # a message in the panel, never a traceback
             self.error = error
@@ -410,7 +525,7 @@ class Studio:
         finally:
             self._set_running(None)
 
-    def _make(self, kind, settings):
+    def _make(self, kind, settings, network=None):
         size, steps = ((self.preview_size, self.preview_steps) if kind == "preview"
                        else (settings["size"], settings["steps"]))
         schedule = None if kind == "preview" else "auto"
@@ -422,12 +537,17 @@ class Studio:
         self.progress.max = max(1, sum(count for _, count in stages))
         self.progress.description = f"0 / {self.progress.max}"
         sizes = " -> ".join(f"{side}" for side, _ in stages)
-        self._say(f"{kind.capitalize()}: {self.progress.max} evaluations at {sizes} px...")
+        init = "noisy-content"
+        if network is not None:  # nst.stylize resizes it to each stage's size
+            init = nst.fast_stylize(content, network)
+        origin = f", from the picture of the network {network}" if network else ""
+        self._say(f"{kind.capitalize()}: {self.progress.max} evaluations at {sizes} px"
+                  f"{origin}...")
         alpha = nst.DEFAULT_ALPHA
         beta = alpha / settings["ratio"]
         style_layers = list(zip(self.layer_sliders, settings["layer_weights"], strict=True))
         if settings["balance"] and beta:
-            start = nst.initial_image(content, "noisy-content", seed=1)
+            start = nst.initial_image(content, init, seed=1)
             style_layers = nst.balanced_style_layers(style, start, settings["layer_weights"])
 
         def on_step(iteration, image, costs):
@@ -437,9 +557,9 @@ class Studio:
             content, style, alpha=alpha, beta=beta, tv_weight=settings["tv_weight"],
             content_layer=settings["content_layer"], style_layers=style_layers,
             preserve_color=settings["preserve_color"], style_scale=settings["style_scale"],
-            steps=steps, schedule=schedule, seed=1, progress=False, callback=on_step,
-            callback_every=1, should_stop=self._should_stop)
-        return Run(len(self.history) + 1, kind, settings, result)
+            init=init, steps=steps, schedule=schedule, seed=1, progress=False,
+            callback=on_step, callback_every=1, should_stop=self._should_stop)
+        return Run(len(self.history) + 1, kind, settings, result, network=network)
 
     def _should_stop(self):
         # Asked before every cost evaluation, so it also counts them for the progress bar.
@@ -467,9 +587,15 @@ class Studio:
         button = widgets.Button(description=run.label, layout=widgets.Layout(width="140px"),
                                 tooltip=f"{Path(run.settings['content']).name} + "
                                         f"{Path(run.settings['style']).name}: "
-                                        f"{self.describe(run.settings)}")
+                                        f"{self.describe_run(run)}")
         button.on_click(lambda _, number=run.number: self.restore(number))
         self.strip.children = (*self.strip.children, widgets.VBox([thumbnail, button]))
+        if run.kind == "instant":
+            height, width = run.image.shape[:2]
+            self._say(f"Run {run.number} (instant): painted by the network {run.network} in "
+                      f"{run.seconds:.2f} s, one forward pass at {width}x{height} px. "
+                      f"{_fixed_settings_text(run.trained_with)}")
+            return
         seconds = run.result.seconds
         evaluations = len(run.result.history["step"])
         if run.stop_reason == nst.STOPPED:
@@ -483,6 +609,11 @@ class Studio:
 
     def _show_run(self, run):
         self._show_picture(run.image)
+        if run.result is None:  # a network's picture: no costs were minimised for it
+            self.costs.value = b""
+            self._suggest_name()
+            self._hide_overwrite()
+            return
         history = run.result.history
         alpha = nst.DEFAULT_ALPHA
         beta = alpha / run.settings["ratio"]
@@ -502,7 +633,13 @@ class Studio:
         self.set_settings(run.settings)
         self._show_run(run)
         self.save_button.disabled = False
-        self._say(f"Run {run.number} ({run.kind}) is back: its settings are in the controls.")
+        if run.kind == "instant":
+            self._say(f"Run {run.number} (instant) is back: painted by the network "
+                      f"{run.network}; its photo, painting and size are in the controls. "
+                      f"{_fixed_settings_text(run.trained_with)}")
+        else:
+            self._say(f"Run {run.number} ({run.kind}) is back: its settings are in the "
+                      "controls.")
 
     def _readable(self, error):
         """An exception as one line, with uploads named as they were uploaded."""
@@ -561,11 +698,22 @@ class Studio:
             self._say(f"{existing[0]} exists already and was kept: press Overwrite to "
                       "replace it, or change the file name.")
             return None
+        facts = {"content": Path(run.settings["content"]).name,
+                 "style": Path(run.settings["style"]).name,
+                 "made_with": f"nst_studio {run.kind}"}
         try:
-            image_path, json_path = nst.save_artwork(
-                run.result, path, overwrite=overwrite,
-                content=Path(run.settings["content"]).name,
-                style=Path(run.settings["style"]).name, made_with=f"nst_studio {run.kind}")
+            if run.kind == "instant":
+                height, width = run.image.shape[:2]
+                image_path, json_path = nst.save_picture(
+                    run.image, path, overwrite=overwrite, **facts, model=run.network,
+                    model_file=f"{run.network}{nst.MODEL_SUFFIX}",
+                    model_trained_with=run.trained_with, size=[height, width],
+                    wall_seconds=round(run.seconds, 2))
+            else:
+                if run.network:
+                    facts["started_from"] = f"the picture of the network {run.network}"
+                image_path, json_path = nst.save_artwork(run.result, path, overwrite=overwrite,
+                                                         **facts)
         except (OSError, ValueError) as error:
             self._say(self._readable(error))
             return None
@@ -627,6 +775,48 @@ class _Picker:
         for file in files:
             self._upload(file["name"], file["content"])
         self.upload.value = ()  # ready for the next file, even the same one again
+
+
+def _network_for(painting):
+    """The name of a network in models/ trained on `painting` (a path), or None. When
+    several are, the one named after the painting, else the first by name."""
+    wanted = Path(painting).resolve()
+    names = [name for name, style in nst.shipped_models().items()
+             if Path(style).resolve() == wanted]
+    return wanted.stem if wanted.stem in names else (names[0] if names else None)
+
+
+def _trained_text(trained):
+    """A network's training settings, short: alpha 10, beta 0.04 (alpha/beta 250), TV 0."""
+    trained = trained or {}
+    if "alpha" not in trained or "beta" not in trained:
+        return "the settings in its JSON"
+    alpha, beta = float(trained["alpha"]), float(trained["beta"])
+    ratio = f" (alpha/beta {_ratio_text(alpha / beta)})" if beta else ""
+    tv = f", TV {float(trained['tv_weight']):g}" if "tv_weight" in trained else ""
+    return f"alpha {alpha:g}, beta {beta:g}{ratio}{tv}"
+
+
+def _fixed_settings_text(trained):
+    return (f"The network was trained with fixed settings ({_trained_text(trained)}): "
+            "alpha/beta, the layers, TV, colours and style scale do not apply to it.")
+
+
+def _train_path(painting, upload_names):
+    """The painting as `make train STYLE=...` would take it: relative to the repository
+    when it lies inside it; an upload by the name it was uploaded under."""
+    painting = Path(painting)
+    if str(painting) in upload_names:
+        return f"path/to/{upload_names[str(painting)]}"
+    try:
+        return str(painting.resolve().relative_to(nst.REPO_ROOT))
+    except ValueError:
+        return str(painting)
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _shown_path(folder):

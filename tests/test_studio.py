@@ -1,8 +1,13 @@
-"""The studio of notebook 07, driven from Python: buttons clicked, runs waited for, pictures,
-history, uploads, presets, Stop and Save checked. Tiny pictures and few steps throughout."""
+"""The studio of notebook 08, driven from Python: buttons clicked, runs waited for, pictures,
+history, uploads, presets, Stop and Save checked, and the instant pictures of a trained
+network. Tiny pictures and few steps throughout; the only network is a tiny fake one in a
+temporary models/ folder, so the tests do not depend on the networks shipped."""
 
 import datetime
 import io
+import json
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -15,10 +20,32 @@ import nst_studio
 
 TINY, FEW = 64, 4  # px and cost evaluations of every run here
 WAIT = 120  # s: generous, the CPU may be shared
+NETWORK = "hokusai_great_wave"  # the fake network's name, after the painting it stands for
+TRAINED = {"alpha": 10.0, "beta": 0.004, "tv_weight": 0.0}  # alpha/beta 2,500, not the 250
+
+
+@pytest.fixture(scope="session")
+def fake_network(tmp_path_factory):
+    """A tiny untrained transformation network saved as if trained on the Great Wave."""
+    folder = tmp_path_factory.mktemp("fake-network")
+    network = nst.transformation_network((4, 4, 8), 1)
+    nst.save_style_network(network, folder / f"{NETWORK}{nst.MODEL_SUFFIX}",
+                           style=f"images/style/{NETWORK}.jpg", **TRAINED)
+    return folder
 
 
 @pytest.fixture
-def studio(tmp_path):
+def models(tmp_path, monkeypatch, fake_network):
+    """A models/ folder of this test's own holding the fake network: whatever real networks
+    are shipped, only the Great Wave has one here."""
+    folder = tmp_path / "models"
+    shutil.copytree(fake_network, folder)
+    monkeypatch.setattr(nst, "MODELS_DIR", folder)
+    return folder
+
+
+@pytest.fixture
+def studio(tmp_path, models):
     studio = nst.Studio(output_dir=tmp_path / "saved", preview_size=TINY, preview_steps=FEW)
     yield studio
     studio.stop()
@@ -56,8 +83,9 @@ def test_studio_is_reachable_from_nst_helpers_without_importing_it_eagerly():
 
 def test_key_widgets_carry_the_browser_tests_class_names(studio):
     for widget, name in [(studio.preview_button, "preview"), (studio.render_button, "render"),
-                         (studio.stop_button, "stop"), (studio.save_button, "save"),
-                         (studio.picture, "image"), (studio.status, "status")]:
+                         (studio.instant_button, "instant"), (studio.stop_button, "stop"),
+                         (studio.save_button, "save"), (studio.picture, "image"),
+                         (studio.status, "status")]:
         assert f"nst-studio-{name}" in widget._dom_classes
     assert studio.message == studio.status.value == nst_studio.READY
     assert studio.image is not None  # the photo, until a run makes a picture
@@ -266,3 +294,144 @@ def test_clicking_a_thumbnail_brings_back_its_settings_and_picture(studio):
     assert np.array_equal(studio.image, first.image)
     assert studio.style_picker.value.name == "van_gogh_cafe_terrace_at_night.jpg"
     assert studio.message == "Run 1 (preview) is back: its settings are in the controls."
+
+
+# -- instant pictures by a trained network (Johnson et al. 2016) --------------------------
+
+
+def choose_the_wave(studio):
+    studio.style_picker.buttons[NETWORK].click()
+    assert studio.network == NETWORK
+
+
+def test_instant_is_disabled_for_a_painting_without_a_network_and_says_why(studio):
+    assert studio.style_picker.value.name == "van_gogh_cafe_terrace_at_night.jpg"
+    assert studio.network is None and studio.instant_button.disabled
+    assert studio.from_network.disabled and not studio.from_network.value
+    why = ("No trained network for this painting: `make train "
+           "STYLE=images/style/van_gogh_cafe_terrace_at_night.jpg` trains one.")
+    assert studio.instant_button.tooltip.startswith(why)
+    assert studio.network_label.value == studio.instant_button.tooltip
+    assert studio.instant() is None and studio.message.startswith(why)
+    assert studio.history == [] and "\n" not in studio.message
+    assert not studio.preview_button.disabled and not studio.render_button.disabled
+    wave = (nst.IMAGES_DIR / "style" / f"{NETWORK}.jpg").read_bytes()
+    assert studio.load_upload("my_wave.jpg", wave, "style")  # the same pixels, uploaded
+    assert studio.network is None and studio.instant_button.disabled
+    assert "`make train STYLE=path/to/my_wave.jpg`" in studio.instant_button.tooltip
+
+
+def test_instant_is_offered_for_a_painting_with_a_network(studio):
+    choose_the_wave(studio)
+    assert not studio.instant_button.disabled and not studio.from_network.disabled
+    note = studio.instant_button.tooltip
+    assert note == studio.network_label.value
+    assert note.startswith(f"Instant: the network {NETWORK}, trained on this painting")
+    assert "alpha 10, beta 0.004 (alpha/beta 2,500)" in note  # read from its JSON
+    assert "the sliders do not apply" in note
+    studio.from_network.value = True
+    studio.style_picker.buttons["van_gogh_cafe_terrace_at_night"].click()
+    assert studio.instant_button.disabled and studio.from_network.disabled
+    assert not studio.from_network.value  # no ticked box that would do nothing
+
+
+def test_instant_paints_the_photo_at_the_render_size_and_saves_it_with_the_network(studio):
+    choose_the_wave(studio)
+    studio.size.value = 96
+    studio.instant_button.click()
+    run = studio.history[-1]
+    photo = nst.load_image(studio.content_picker.value, max_dim=96)
+    assert run.kind == "instant" and run.network == NETWORK and studio.current is run
+    assert run.image.shape == photo.shape[1:] and max(run.image.shape[:2]) == 96
+    np.testing.assert_allclose(run.image, np.asarray(nst.fast_stylize(photo, NETWORK))[0],
+                               atol=1e-6)
+    assert np.array_equal(studio.image, run.image) and studio.error is None
+    assert studio.message.startswith(f"Run 1 (instant): painted by the network {NETWORK} in ")
+    assert "trained with fixed settings (alpha 10, beta 0.004" in studio.message
+    assert "do not apply to it" in studio.message and "\n" not in studio.message
+    assert studio.strip.children[0].children[1].description == "1 · instant 96 px"
+    assert not studio.save_button.disabled
+    path = studio.save()
+    assert path.name == f"studio_mont_saint_michel__{NETWORK}_instant.jpg"
+    facts = json.loads(path.with_suffix(".json").read_text())
+    assert facts["model"] == NETWORK and facts["style"] == f"{NETWORK}.jpg"
+    assert facts["content"] == "mont_saint_michel.jpg"
+    assert facts["made_with"] == "nst_studio instant"
+    assert facts["model_trained_with"] == TRAINED and facts["size"] == list(photo.shape[1:3])
+    with Image.open(path) as saved:
+        assert saved.size == (photo.shape[2], photo.shape[1])
+
+
+def test_an_instant_picture_joins_the_strip_and_comes_back(studio):
+    choose_the_wave(studio)
+    studio.size.value = 96
+    first = studio.instant()
+    studio.content_picker.buttons["astronaut"].click()
+    studio.size.value = TINY
+    second = studio.instant()
+    assert [run.number for run in studio.history] == [1, 2] and studio.current is second
+    assert second.image.shape == (TINY, TINY, 3) and len(studio.strip.children) == 2
+    thumbnail_button = studio.strip.children[0].children[1]
+    assert f"the network {NETWORK}, one forward pass" in thumbnail_button.tooltip
+    thumbnail_button.click()
+    assert studio.current is first and studio.settings == first.settings
+    assert studio.settings["size"] == 96 and np.array_equal(studio.image, first.image)
+    assert studio.message.startswith(f"Run 1 (instant) is back: painted by the network "
+                                     f"{NETWORK}")
+
+
+def test_a_damaged_network_file_gives_one_line_and_loses_nothing(studio, models):
+    choose_the_wave(studio)
+    studio.size.value = TINY
+    first = studio.instant()
+    weights = models / f"{NETWORK}{nst.MODEL_SUFFIX}"
+    weights.write_bytes(b"half a download")
+    later = weights.stat().st_mtime_ns + 10**9  # another file to fast_stylize's cache
+    os.utime(weights, ns=(later, later))
+    assert studio.instant() is None and isinstance(studio.error, nst.ModelError)
+    line = studio.message
+    assert line.startswith(f"{weights}: damaged or not a style network") and "\n" not in line
+    assert "make train" in line
+    assert studio.history == [first] and studio.current is first
+    assert np.array_equal(studio.image, first.image) and len(studio.strip.children) == 1
+    assert not studio.instant_button.disabled and not studio.save_button.disabled
+    studio.from_network.value = True  # a render from it fails alike, before any work
+    studio.render()
+    assert studio.wait(WAIT) and studio.message == line and studio.history == [first]
+
+
+def test_a_models_folder_that_cannot_be_read_leaves_the_studio_working(models, tmp_path):
+    (models / f"lone{nst.MODEL_SUFFIX}").write_bytes(b"")  # weights without their JSON
+    studio = nst.Studio(output_dir=tmp_path / "saved", preview_size=TINY, preview_steps=FEW)
+    studio.style_picker.buttons[NETWORK].click()
+    assert studio.network is None and studio.instant_button.disabled
+    assert studio.network_label.value.startswith(
+        f"Instant is not available: the networks in {models} could not be read")
+    assert studio.message == nst_studio.READY and not studio.preview_button.disabled
+
+
+def test_render_can_start_from_the_networks_picture(studio, monkeypatch):
+    starts = []
+    real_stylize = nst.stylize
+
+    def spy(content, style, **options):
+        starts.append(options.get("init", "noisy-content"))
+        return real_stylize(content, style, **options)
+
+    monkeypatch.setattr(nst, "stylize", spy)
+    choose_the_wave(studio)
+    assert studio.settings["from_network"] is False  # off by default
+    studio.from_network.value = True
+    studio.size.value, studio.steps.value = TINY, 10
+    studio.render()
+    run = finished(studio)
+    assert run.network == NETWORK and len(starts) == 1
+    content = nst.load_image(studio.content_picker.value, max_dim=TINY)
+    np.testing.assert_allclose(np.asarray(starts[0]),
+                               np.asarray(nst.fast_stylize(content, NETWORK)), atol=1e-6)
+    assert run.settings["from_network"] is True
+    assert f"started from the network {NETWORK}'s picture" in \
+        studio.strip.children[0].children[1].tooltip
+    facts = json.loads(studio.save().with_suffix(".json").read_text())
+    assert facts["started_from"] == f"the picture of the network {NETWORK}"
+    assert facts["init"] == "an image"
