@@ -6,12 +6,12 @@ is idle, and fails on an error output, a dead kernel, a widget that is not drawn
 displaying widget", tqdm's progress bars as text), a picture that does not load, LaTeX that
 MathJax cannot typeset, or a cell that JupyterLab did not draw. It answers every "Check your
 understanding" question (each pick must explain itself) and opens "What to expect" under "Try
-this". In notebook 07 it also uses the
+this". In notebook 08 it also uses the
 studio: two presets, Preview after each, a new picture each time. A full-page screenshot of
 each notebook goes to build/browser/.
 
 Nothing in the repository is written: JupyterLab serves a temporary copy of the notebooks (beside
-copies of images/ and generated_images/, the layout `make lab` serves), its settings and
+copies of images/, generated_images/ and models/, the layout `make lab` serves), its settings and
 workspaces live in that temporary folder too, and autosave is off. With --update-screenshot
 the studio's screenshot is also copied to generated_images/studio.png for the README.
 
@@ -53,7 +53,7 @@ LAB_SETTINGS = {
 }
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 30000
-STUDIO_NOTEBOOK = "07_interactive_studio.ipynb"
+STUDIO_NOTEBOOK = "08_interactive_studio.ipynb"
 STUDIO_IMAGE = "img.nst-studio-image, .nst-studio-image img"
 
 # One snapshot of the notebook on the page, taken in the browser. An error output is rendered
@@ -163,8 +163,9 @@ class Lab:
         self.port = None
         self.log_path = workdir / "jupyter.log"
         (self.root / "notebooks").mkdir(parents=True)
-        for folder in ("images", "generated_images"):
-            shutil.copytree(REPO / folder, self.root / folder)
+        for folder in ("images", "generated_images", "models"):  # models: the trained networks
+            if (REPO / folder).is_dir():
+                shutil.copytree(REPO / folder, self.root / folder)
         # The course's modules too, imported from the copy (PYTHONPATH, below) rather than
         # from the editable install: the studio then shows its folder as a student sees it,
         # ../generated_images, and not this checkout's absolute path.
@@ -471,7 +472,7 @@ def studio_preview(page, args):
 
 
 def check_studio(page, args):
-    """Notebook 07, as a student uses the studio: pick a preset, Preview, pick the other preset
+    """Notebook 08, as a student uses the studio: pick a preset, Preview, pick the other preset
     of the same exploration, Preview again. Each run must end with a picture, and the second
     picture must differ from the first (a Preview with unchanged settings may well repeat the
     picture, byte for byte: the runs are seeded)."""

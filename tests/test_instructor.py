@@ -70,7 +70,7 @@ def errors(notebook):
             if output.output_type == "error"]
 
 
-# The notebooks with an exercise (notebook 07's is plateau_reached).
+# The notebooks with an exercise (notebook 08's is plateau_reached).
 WITH_EXERCISES = [path for path in NOTEBOOKS if "### BEGIN SOLUTION" in path.read_text()]
 
 

@@ -1,7 +1,9 @@
 """The notebooks' shape: numbered, compared outputs only, a parameters cell, solutions marked,
 checks, sources named; and proof that nbval compares the stored outputs."""
 
+import importlib.util
 import json
+import math
 import os
 import re
 import subprocess
@@ -29,11 +31,12 @@ def source(cell):
     return "".join(cell["source"])
 
 
-def test_the_four_course_notebooks_exist():
+def test_the_course_notebooks_exist_in_order():
     names = [path.stem for path in NOTEBOOKS]
-    assert names[:4] == ["01_vgg19_transfer_learning", "02_content_cost",
-                         "03_gram_matrix_and_style_cost", "04_optimization_loop"]
-    assert all(re.match(r"\d\d_", name) for name in names)
+    assert names == ["01_vgg19_transfer_learning", "02_content_cost",
+                     "03_gram_matrix_and_style_cost", "04_optimization_loop",
+                     "05_what_the_choices_do", "06_controlling_colour_place_and_scale",
+                     "07_fast_style_transfer", "08_interactive_studio"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -115,7 +118,8 @@ def test_the_course_exercises_are_present():
             "compute_layer_style_cost", "compute_style_cost", "total_cost", "train_step",
             "total_variation", "plateau_reached", "rgb_to_yiq", "yiq_to_rgb",
             "colour_mean_and_covariance", "symmetric_matrix_power", "match_color",
-            "masked_style_target", "make_cost_and_gradient", "lbfgs"} <= exercises
+            "masked_style_target", "make_cost_and_gradient", "lbfgs", "instance_norm",
+            "residual_block", "batch_perceptual_costs", "fast_train_step"} == exercises
 
 
 # -- The student's view: no test machinery in their cells, the self-checks in place. --
@@ -222,6 +226,27 @@ def test_the_cheat_sheet_states_the_defaults_the_code_uses():
         assert fact in sheet, fact
     for path in NOTEBOOKS:
         assert f"({path.name})" in sheet
+
+
+def test_the_cheat_sheet_states_the_fast_networks_settings():
+    sheet = (nst.REPO_ROOT / "notebooks" / "cheatsheet.md").read_text()
+    exponent = round(math.log10(nst.INSTANCE_NORM_EPSILON))
+    assert 10.0**exponent == pytest.approx(nst.INSTANCE_NORM_EPSILON)
+    parameters = nst.transformation_network().count_params()
+    train = importlib.util.spec_from_file_location(
+        "train", nst.REPO_ROOT / "training" / "train.py")
+    module = importlib.util.module_from_spec(train)
+    train.loader.exec_module(module)
+    defaults = module.build_argument_parser().parse_args(["--style", "painting.jpg"])
+    rate = round(math.log10(defaults.learning_rate))
+    assert 10.0**rate == pytest.approx(defaults.learning_rate)
+    facts = [f"`FAST_WIDTHS` = {nst.FAST_WIDTHS}", f"{parameters:,} parameters",
+             f"{nst.FAST_RESIDUAL_BLOCKS} residual blocks",
+             f"`INSTANCE_NORM_EPSILON` = $10^{{{exponent}}}$",
+             f"{defaults.size} px crops, batch {defaults.batch}, Adam at $10^{{{rate}}}$",
+             f"α = {defaults.alpha:g}, β = {defaults.beta:g}"]
+    for fact in facts:
+        assert fact in sheet, fact
 
 
 def test_the_cheat_sheet_receptive_fields_are_vgg19s():
