@@ -1571,8 +1571,10 @@ def conv_layer(x, channels, kernel_size, name, stride=1, relu=True):
 
 def residual_block(x, channels, name="residual"):
     """x + F(x), F = conv_layer(3x3) then conv_layer(3x3) without its ReLU (Johnson et al.,
-    after He et al. 2016): the block starts near the identity, so the network only learns
-    what to change in the photo. x has `channels` channels. Taught in notebook 07."""
+    after He et al. 2016): the path through x carries the photo's layout past the block,
+    and F learns what to change. (A new F is not small: it ends in a normalisation, so it is
+    as large as x; notebook 07 measures it.) x has `channels` channels. Taught in notebook
+    07."""
     import keras
 
     y = conv_layer(x, channels, 3, f"{name}_a")
