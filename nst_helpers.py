@@ -1918,9 +1918,21 @@ def quiz(questions):
         if len(question.answer) != 2 or not question.wrong:
             raise ValueError(f"a question needs (answer, why) and wrong options: {question.text}")
     box = widgets.VBox([_question_widget(number, question, widgets)
-                        for number, question in enumerate(questions, 1)])
+                        for number, question in enumerate(questions, 1)]
+                       + [widgets.HTML(QUIZ_CSS)])
     box.add_class("nst-quiz")  # for the browser test, which answers every question
     return box
+
+
+# ipywidgets gives a radio button's label one line of fixed height: a longer option would
+# overflow onto the next one and lose its button.
+QUIZ_CSS = """<style>
+.nst-quiz .widget-radio-box label, .nst-quiz .jupyter-widget-radio-box label {
+  height: auto; line-height: 1.35; white-space: normal; display: flex;
+  align-items: flex-start; margin-bottom: 6px; }
+.nst-quiz .widget-radio-box input, .nst-quiz .jupyter-widget-radio-box input {
+  height: auto; margin-top: 2px; flex-shrink: 0; float: none; }
+</style>"""
 
 
 def _question_widget(number, question, widgets):

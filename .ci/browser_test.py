@@ -538,6 +538,19 @@ def studio_render_stop_save(page, args):
     return f"Render: {len(seen) - 1} live updates, then {stopped!r}; saved, not overwritten"
 
 
+def _options_laid_out_one_under_another(number, options):
+    """Each option's text inside its own label, below the previous one, its radio button
+    inside it: a long option must wrap, not spill over its neighbour."""
+    boxes = [options.nth(i).bounding_box() for i in range(options.count())]
+    texts = [options.nth(i).evaluate("l => l.scrollHeight - l.clientHeight")
+             for i in range(options.count())]
+    for above, below in zip(boxes, boxes[1:], strict=False):
+        if below["y"] < above["y"] + above["height"] - 1:
+            raise TestFailure(f"question {number + 1}: its options overlap")
+    if any(spill > 1 for spill in texts):
+        raise TestFailure(f"question {number + 1}: an option's text spills out of its label")
+
+
 def check_quiz_and_expectations(page):
     """"Check your understanding": in each question, pick the options one by one until the
     feedback says "Right."; every pick must show its explanation. Then open "What to expect"
@@ -548,6 +561,7 @@ def check_quiz_and_expectations(page):
     for number in range(questions.count()):
         question = questions.nth(number)
         options = question.locator(".widget-radio-box label")
+        _options_laid_out_one_under_another(number, options)
         verdicts, shown = [], ""
         for option in range(options.count()):
             options.nth(option).click()

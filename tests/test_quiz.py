@@ -1,5 +1,8 @@
 """The "Check your understanding" questions: every option explains itself when picked."""
 
+from types import SimpleNamespace
+
+import nbformat
 import pytest
 
 import nst_helpers as nst
@@ -49,3 +52,30 @@ def test_text_is_escaped_so_a_stray_angle_bracket_shows_as_written():
     widget = nst.quiz([question])
     prompt = widget.children[0].children[0]
     assert "1 &lt; 2" in prompt.value
+
+
+def course_quizzes():
+    """{notebook: its questions}, from the cell tagged `quiz` of each notebook."""
+    quizzes = {}
+    for path in sorted((nst.REPO_ROOT / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if "quiz" in cell.metadata.get("tags", []):
+                questions = quizzes.setdefault(path.stem, [])
+                exec(cell.source, {"nst": SimpleNamespace(Question=nst.Question,
+                                                          quiz=questions.extend)})
+    return quizzes
+
+
+QUIZZES = course_quizzes()
+
+
+@pytest.mark.parametrize("notebook", sorted(QUIZZES))
+def test_the_right_answer_does_not_give_itself_away_by_its_length(notebook):
+    """A student who always picks the longest option must not do well."""
+    questions = QUIZZES[notebook]
+    longest_wrong = [max(len(text) for text, _ in q.wrong) for q in questions]
+    longest_right = [q.text for q, wrong in zip(questions, longest_wrong, strict=True)
+                     if len(q.answer[0]) > wrong]
+    assert len(longest_right) <= 2, longest_right
+    for question, wrong in zip(questions, longest_wrong, strict=True):
+        assert len(question.answer[0]) <= 1.25 * wrong, question.text
