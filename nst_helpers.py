@@ -887,6 +887,7 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
 
     tracker = _Tracker(steps, progress, callback, callback_every, label, should_stop)
     run = _run_lbfgs if optimizer == "lbfgs" else _run_adam
+    stop_reason = None
     try:
         run(costs_and_gradient, initial_image, steps, learning_rate, tracker)
         stop_reason = "finished"
@@ -901,7 +902,7 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
         stop_reason = str(error)
         print(f"Stopped: {error}")
     finally:
-        tracker.close()
+        tracker.close(complete=stop_reason in ("finished", STOPPED))
     if tracker.best_image is None:
         tracker.best_image = initial_image
     return OptimizationResult(tracker.best_image, tracker.history, stop_reason)
@@ -983,7 +984,9 @@ class _Tracker:
         if self.callback and self.callback_every and self.iteration % self.callback_every == 0:
             self.callback(self.iteration, image, values)
 
-    def close(self):
+    def close(self, complete):
+        if complete:  # ended as asked, even early: a full bar, not the red of a failure
+            self.bar.total = self.bar.n
         self.bar.close()
 
 

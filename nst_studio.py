@@ -29,8 +29,10 @@ import it, so the reference code stays usable without them.
 
 from __future__ import annotations
 
+import html
 import io
 import os
+import re
 import tempfile
 import threading
 import time
@@ -246,18 +248,18 @@ class Studio:
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
                                           disabled=True, tooltip="keep the best picture so far")
         self.instant_button = widgets.Button(description="Instant", icon="bolt",
-                                             button_style="success", disabled=True)
+                                             disabled=True)
         self.from_network = widgets.Checkbox(
             value=False, indent=False, disabled=True, layout=widgets.Layout(width="auto"),
             description="Render starts from the network's picture (not the noisy photo)")
-        self.network_label = widgets.Label()
+        self.network_label = widgets.HTML()  # HTML, not Label: a long note wraps
         self.preview_button.on_click(lambda _: self.preview())
         self.render_button.on_click(lambda _: self.render())
         self.instant_button.on_click(lambda _: self.instant())
         self.stop_button.on_click(lambda _: self.stop())
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="0 / 0",
                                             layout=widgets.Layout(width="300px"))
-        self.status = widgets.Label(value=self.message)
+        self.status = widgets.HTML(value=_html_line(self.message))
 
         self.picture = widgets.Image(format="png", layout=widgets.Layout(width=PICTURE_WIDTH))
         self.costs = widgets.Image(format="png", layout=widgets.Layout(width=PICTURE_WIDTH))
@@ -310,7 +312,7 @@ class Studio:
 
     def _say(self, message):
         self.message = message
-        self.status.value = message
+        self.status.value = _html_line(message)
 
     def _show_beta(self):
         beta = nst.DEFAULT_ALPHA / self.ratio.value
@@ -318,6 +320,8 @@ class Studio:
 
     def _pictures_changed(self):
         self._find_network()
+        if self.history and not self.running:  # the last run's line would describe the old pair
+            self._say(self.network_note)
         if self.current is None:  # nothing made yet: show the photo
             self._suggest_name()
             self._show_picture(_thumbnail_array(self.content_picker.value, 384))
@@ -345,12 +349,17 @@ class Studio:
             note = (f"Instant is not available: the networks in {nst.MODELS_DIR} could not "
                     f"be read ({type(error).__name__}: {_first_line(error)}).")
         self.network_note = note
-        self.network_label.value = note
-        self.instant_button.tooltip = note
-        self.instant_button.disabled = self.running or not self.network
+        self.network_label.value = _html_line(note)
+        self.instant_button.tooltip = note.replace("`", "")
+        self._enable_instant(not self.running and self.network is not None)
         self.from_network.disabled = not self.network
         if not self.network:
             self.from_network.value = False  # a ticked box that does nothing would mislead
+
+    def _enable_instant(self, enabled):
+        # A disabled green button still looks pressable: grey it out.
+        self.instant_button.disabled = not enabled
+        self.instant_button.button_style = "success" if enabled else ""
 
     def _suggest_name(self):
         """A file name for Save, after the photo and painting of the picture shown."""
@@ -509,7 +518,7 @@ class Studio:
     def _set_running(self, kind):
         busy = kind is not None
         self.preview_button.disabled = self.render_button.disabled = busy
-        self.instant_button.disabled = busy or self.network is None
+        self._enable_instant(not busy and self.network is not None)
         self.save_button.disabled = busy or self.current is None
         self.stop_button.disabled = not busy
         self.preview_button.description = "Previewing..." if kind == "preview" else "Preview"
@@ -575,6 +584,7 @@ class Studio:
         if self._accepted % UPDATE_EVERY == 0:
             self._show_picture(np.asarray(image, np.float32)[0])
             self.costs.value = _cost_plot(*zip(*self._live, strict=True))
+            self.costs.layout.display = None
             self._say(f"{kind.capitalize()}: {self._evaluations} of {self.progress.max} "
                       f"evaluations, cost {costs['total']:.3g}...")
 
@@ -611,12 +621,14 @@ class Studio:
         self._show_picture(run.image)
         if run.result is None:  # a network's picture: no costs were minimised for it
             self.costs.value = b""
+            self.costs.layout.display = "none"  # an empty image shows as a broken one
             self._suggest_name()
             self._hide_overwrite()
             return
         history = run.result.history
         alpha = nst.DEFAULT_ALPHA
         beta = alpha / run.settings["ratio"]
+        self.costs.layout.display = None
         self.costs.value = _cost_plot(
             history["step"], history["total"], [alpha * c for c in history["content"]],
             [beta * s for s in history["style"]], history.get("size"))
@@ -812,6 +824,11 @@ def _train_path(painting, upload_names):
         return str(painting.resolve().relative_to(nst.REPO_ROOT))
     except ValueError:
         return str(painting)
+
+
+def _html_line(text):
+    """text for an HTML widget: escaped, `code` in a monospace font."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def _first_line(error):

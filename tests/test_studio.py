@@ -166,7 +166,8 @@ def test_a_bad_upload_shows_load_images_message_and_keeps_the_choice(studio, tmp
     before, thumbnails = picker.value, len(picker.row.children)
     assert studio.load_upload(name, data, role) is False
     expected = expected_message(tmp_path, name, data)
-    assert studio.message == studio.status.value == expected
+    assert studio.message == expected
+    assert studio.status.value == nst_studio._html_line(expected)  # escaped: it is HTML
     assert expected.startswith(f"{name}: ") and "\n" not in expected
     assert picker.value == before and len(picker.row.children) == thumbnails
     assert isinstance(studio.error, nst.ImageError)
@@ -310,22 +311,25 @@ def test_instant_is_disabled_for_a_painting_without_a_network_and_says_why(studi
     assert studio.from_network.disabled and not studio.from_network.value
     why = ("No trained network for this painting: `make train "
            "STYLE=images/style/van_gogh_cafe_terrace_at_night.jpg` trains one.")
-    assert studio.instant_button.tooltip.startswith(why)
-    assert studio.network_label.value == studio.instant_button.tooltip
+    assert studio.network_note.startswith(why) and studio.instant_button.button_style == ""
+    assert studio.instant_button.tooltip == studio.network_note.replace("`", "")
+    assert "<code>make train STYLE=images/style/" in studio.network_label.value
     assert studio.instant() is None and studio.message.startswith(why)
     assert studio.history == [] and "\n" not in studio.message
     assert not studio.preview_button.disabled and not studio.render_button.disabled
     wave = (nst.IMAGES_DIR / "style" / f"{NETWORK}.jpg").read_bytes()
     assert studio.load_upload("my_wave.jpg", wave, "style")  # the same pixels, uploaded
     assert studio.network is None and studio.instant_button.disabled
-    assert "`make train STYLE=path/to/my_wave.jpg`" in studio.instant_button.tooltip
+    assert "`make train STYLE=path/to/my_wave.jpg`" in studio.network_note
 
 
 def test_instant_is_offered_for_a_painting_with_a_network(studio):
     choose_the_wave(studio)
     assert not studio.instant_button.disabled and not studio.from_network.disabled
-    note = studio.instant_button.tooltip
-    assert note == studio.network_label.value
+    note = studio.network_note
+    assert note == studio.instant_button.tooltip
+    assert studio.network_label.value == nst_studio._html_line(note)
+    assert studio.instant_button.button_style == "success"
     assert note.startswith(f"Instant: the network {NETWORK}, trained on this painting")
     assert "alpha 10, beta 0.004 (alpha/beta 2,500)" in note  # read from its JSON
     assert "the sliders do not apply" in note
@@ -346,6 +350,7 @@ def test_instant_paints_the_photo_at_the_render_size_and_saves_it_with_the_netwo
     np.testing.assert_allclose(run.image, np.asarray(nst.fast_stylize(photo, NETWORK))[0],
                                atol=1e-6)
     assert np.array_equal(studio.image, run.image) and studio.error is None
+    assert studio.costs.layout.display == "none"  # no costs were minimised: no curve
     assert studio.message.startswith(f"Run 1 (instant): painted by the network {NETWORK} in ")
     assert "trained with fixed settings (alpha 10, beta 0.004" in studio.message
     assert "do not apply to it" in studio.message and "\n" not in studio.message
@@ -367,6 +372,7 @@ def test_an_instant_picture_joins_the_strip_and_comes_back(studio):
     studio.size.value = 96
     first = studio.instant()
     studio.content_picker.buttons["astronaut"].click()
+    assert studio.message == studio.network_note  # not run 1's line about another photo
     studio.size.value = TINY
     second = studio.instant()
     assert [run.number for run in studio.history] == [1, 2] and studio.current is second
@@ -405,7 +411,7 @@ def test_a_models_folder_that_cannot_be_read_leaves_the_studio_working(models, t
     studio = nst.Studio(output_dir=tmp_path / "saved", preview_size=TINY, preview_steps=FEW)
     studio.style_picker.buttons[NETWORK].click()
     assert studio.network is None and studio.instant_button.disabled
-    assert studio.network_label.value.startswith(
+    assert studio.network_note.startswith(
         f"Instant is not available: the networks in {models} could not be read")
     assert studio.message == nst_studio.READY and not studio.preview_button.disabled
 
