@@ -32,12 +32,6 @@ sys.path.insert(0, str(REPO_ROOT))
 import nst_helpers as nst  # noqa: E402  (after the path: the script runs from anywhere)
 
 tf = nst.tf
-# The command line's beta (0.04) with alpha = 10 wipes out the photo's layout: optimisation
-# starts from the photo, so its layout is there from the first step, but a network starts
-# from random weights and keeps only what the content cost asks for (as notebook 05 saw from
-# white noise). In trial runs on the Great Wave, 0.04 had lost the Pont du Gard's arches
-# after 500 steps; after 100 steps a sixteenth of it showed them more clearly than 0.01.
-NETWORK_BETA = nst.DEFAULT_BETA / 16
 SETTINGS_THAT_MUST_MATCH = ("style", "crop_size", "batch", "alpha", "beta", "tv_weight",
                             "learning_rate", "seed", "widths", "residual_blocks",
                             "precision", "photos")
@@ -57,7 +51,8 @@ def build_argument_parser():
         help="longest side of the painting; the command line's size, so that strokes come "
              "out as large as in its pictures")
     add("--alpha", type=float, default=nst.DEFAULT_ALPHA, help="content weight")
-    add("--beta", type=float, default=NETWORK_BETA, help="style weight")
+    add("--beta", type=float, default=nst.FAST_BETA,
+        help="style weight (lower than the command line's: see FAST_BETA in nst_helpers)")
     add("--tv-weight", type=float, default=nst.DEFAULT_TV_WEIGHT, help="smoothness weight")
     add("--learning-rate", type=float, default=1e-3, help="Adam's step size")
     add("--seed", type=int, default=1)
