@@ -31,7 +31,7 @@ TEST_ENV := NST_VGG19_WEIGHTS=quantized NST_STRICT_CLAIMS=1
 # What CI runs: the unit tests, then every notebook top to bottom at the settings a student
 # runs, every claim in its text asserted where its figure is drawn.
 test: setup lint
-	$(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL)
+	$(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL) --durations=20
 
 # The same in quick mode (NST_QUICK=1: tiny images, a few steps) for local iteration.
 test-quick: setup lint

@@ -501,7 +501,9 @@ def check_studio(page, args):
         shutil.copy2(OUTPUT / "studio.png", REPO / "generated_images" / "studio.png")
         say("    studio screenshot copied to generated_images/studio.png")
     rendered = studio_render_stop_save(page, args)
-    return f"presets {presets[0]!r} then {presets[1]!r}: {ended['status']}; {rendered}"
+    instant = studio_instant(page, args)
+    return (f"presets {presets[0]!r} then {presets[1]!r}: {ended['status']}; {rendered}; "
+            f"{instant}")
 
 
 STUDIO_STATUS = "document.querySelector('.nst-studio-status').innerText"
@@ -588,6 +590,39 @@ def check_quiz_and_expectations(page):
     if not opened or items.count() == 0 or not items.first.is_visible():
         raise TestFailure("'What to expect' did not open on a click, or holds no items")
     return f"{questions.count()} questions answered, {items.count()} expectations opened"
+
+
+INSTANT_ENABLED = "() => !document.querySelector('button.nst-studio-instant').disabled"
+BROKEN_IMAGES = """() => [...document.querySelectorAll('.nst-studio img')]
+  .filter((i) => i.offsetParent !== null && i.complete && i.naturalWidth === 0).length"""
+
+
+def studio_instant(page, args):
+    """Choose the painting that has a trained network (the Great Wave): Instant paints at
+    once, with no broken image where a run's cost curve would be; choose one without a
+    network and Instant is disabled again."""
+    image = page.locator(STUDIO_IMAGE).first
+    page.locator('.nst-studio button[title="hokusai_great_wave"]').first.click()
+    page.wait_for_function(INSTANT_ENABLED, timeout=30_000)
+    before = image.get_attribute("src")
+    page.locator("button.nst-studio-instant").first.click()
+    page.wait_for_function(f"() => /\\(instant\\): painted/.test({STUDIO_STATUS})",
+                           timeout=args.studio_timeout * 1000)
+    painted = page.evaluate(STUDIO_STATUS).split(".")[0]
+    if image.get_attribute("src") == before:
+        raise TestFailure(f"Instant did not change the picture ({painted!r})")
+    broken = page.evaluate(BROKEN_IMAGES)
+    if broken:
+        raise TestFailure(f"{broken} broken image(s) in the studio after Instant")
+    trained = {path.name.split(".")[0] for path in (REPO / "models").glob("*.weights.npz")}
+    untrained = sorted(path.stem for path in (REPO / "images" / "style").glob("*.jpg")
+                       if path.stem not in trained)
+    if not untrained:
+        return f"Instant: {painted!r}; every painting has a network"
+    page.locator(f'.nst-studio button[title="{untrained[0]}"]').first.click()
+    page.wait_for_function(f"() => !({INSTANT_ENABLED.removeprefix('() => ')})",
+                           timeout=30_000)
+    return f"Instant: {painted!r}, disabled for {untrained[0]}, which has no network"
 
 
 def test_notebook(page, lab, notebook, index, args):
