@@ -29,7 +29,6 @@ import it, so the reference code stays usable without them.
 
 from __future__ import annotations
 
-import html
 import io
 import os
 import re
@@ -828,7 +827,7 @@ def _train_path(painting, upload_names):
 
 def _html_line(text):
     """text for an HTML widget: escaped, `code` in a monospace font."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", nst._html_text(text))
 
 
 def _first_line(error):

@@ -78,8 +78,7 @@ def speed_table(models):
           " GB")
 
 
-def terms(photo, painting, image, extractor, beta=nst.DEFAULT_BETA):
-    targets = nst.batch_style_targets(painting, extractor)
+def terms(photo, targets, image, extractor, beta=nst.DEFAULT_BETA):
     J_content, J_style = nst.batch_perceptual_costs(photo, image, targets, extractor)
     return nst.DEFAULT_ALPHA * float(J_content), beta * float(J_style)
 
@@ -99,6 +98,7 @@ def quality_table(models):
         photo_name = PHOTO_FOR.get(name, "colosseum")
         photo = nst.load_image(nst.IMAGES_DIR / "content" / f"{photo_name}.jpg", SIZE)
         painting = nst.load_image(painting_path, SIZE)
+        targets = nst.batch_style_targets(painting, extractor)  # once per network
         started = time.perf_counter()
         picture = nst.fast_stylize(photo, name)
         network_seconds = time.perf_counter() - started
@@ -112,10 +112,10 @@ def quality_table(models):
             ("the photo", photo, 0.0), ("the network's picture", picture, network_seconds),
             (f"the default command ({nst.DEFAULT_STEPS} evaluations)", default.image,
              default.seconds)]:
-            content, style = terms(photo, painting, image, extractor)
+            content, style = terms(photo, targets, image, extractor)
             print(f"  {label:<44} content {content:>10.4g}  style {style:>10.4g}  "
                   f"J {content + style:>10.4g}  {seconds:>6.1f} s")
-        network_cost = sum(terms(photo, painting, picture, extractor, nst.FAST_BETA))
+        network_cost = sum(terms(photo, targets, picture, extractor, nst.FAST_BETA))
         reached = first_reaching(lbfgs.history, network_cost)
         print(f"  with the network's own costs (beta {nst.FAST_BETA:g}), J {network_cost:.4g}: "
               f"L-BFGS from the noisy photo reaches it after "
