@@ -18,11 +18,12 @@ Every notebook imports this module. It reads in the order of the course:
                      batch_perceptual_costs, fast_train_step, fast_stylize,
                      shipped_models (Johnson et al. 2016)         (notebook 07)
 10. Figures          plot_losses, show_feature_maps, show_gram_matrix
-11. Command line     python nst_helpers.py --content C --style S --output G
 
-Two modules beside it hold what no notebook teaches, re-exported so that notebooks import
-one name: nst_checks.py (the exercise checks, nst.check_<function name>) and nst_studio.py
-(nst.Studio, the interactive studio of notebook 08).
+Modules beside it hold what no notebook teaches; what notebooks use is re-exported, so that
+they import one name: nst_settings.py (the defaults every tool shares), nst_weights.py (the
+offline VGG19 weights), nst_checks.py (the exercise checks, nst.check_<function name>),
+nst_studio.py (nst.Studio, the interactive studio of notebook 08) and nst_cli.py (the
+command line, `python nst_helpers.py --content C --style S --output G`).
 
 A function taught in a notebook has its reference version here under the same name and
 signature; its docstring names the notebook. Importing this module changes nothing
@@ -31,7 +32,6 @@ signature; its docstring names the notebook. Importing this module changes nothi
 
 from __future__ import annotations
 
-import argparse
 import functools
 import io
 import json
@@ -39,7 +39,6 @@ import os
 import platform
 import socket
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -48,6 +47,32 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+if __name__ == "__main__":  # the command line answers --help and argument errors before
+    from nst_cli import main  # TensorFlow loads: nst_cli imports this module once they pass
+
+    sys.exit(main())
+
+from nst_settings import (  # the course's defaults, re-exported: notebooks import one name
+    COARSE_TO_FINE_ABOVE,
+    COARSE_TO_FINE_FACTOR,
+    COARSE_TO_FINE_LAST_SHARE,
+    COARSE_TO_FINE_START,
+    DEFAULT_ALPHA,
+    DEFAULT_BETA,
+    DEFAULT_SIZE,  # noqa: F401  (re-exported for the notebooks, as all of these)
+    DEFAULT_STEPS,
+    DEFAULT_TV_WEIGHT,
+    FAST_BETA,  # noqa: F401
+    FAST_RESIDUAL_BLOCKS,
+    FAST_WIDTHS,
+    GENERATED_DIR,  # noqa: F401
+    IMAGE_SUFFIXES,
+    IMAGES_DIR,
+    MODEL_SUFFIX,
+    MODELS_DIR,
+    PRESERVE_COLOR_CHOICES,
+    REPO_ROOT,
+)
 from nst_weights import (  # the offline weights reader, re-exported: notebooks import one name
     KERAS_WEIGHTS_FILE,
     VGG19_CONV_LAYERS,  # noqa: F401  (re-exported: nst_checks uses it)
@@ -114,9 +139,6 @@ tf = _import_tensorflow_quietly()
 # 1. Course settings
 # ---------------------------------------------------------------------------------------
 
-REPO_ROOT = Path(__file__).resolve().parent
-IMAGES_DIR = REPO_ROOT / "images"
-GENERATED_DIR = REPO_ROOT / "generated_images"
 
 QUICK_MODE_VARIABLE = "NST_QUICK"
 
@@ -183,7 +205,6 @@ def set_seed(seed):
 MIN_IMAGE_SIDE = 32
 # Far beyond what a CPU can stylise: larger files are refused as likely decompression bombs.
 MAX_IMAGE_PIXELS = 60_000_000
-IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
 class ImageError(ValueError):
@@ -299,6 +320,11 @@ def _as_hwc_array(image):
     return array
 
 
+def _uint8_pixels(image):
+    """An image in [0, 1], (1, H, W, 3) or (H, W, 3), as (H, W, 3) uint8 pixels, rounded."""
+    return np.round(np.clip(_as_hwc_array(image), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def save_image(image, path, overwrite=False):
     """Write an image in [0, 1] to a .png or .jpg file; return the path.
 
@@ -316,9 +342,9 @@ def save_image(image, path, overwrite=False):
         raise FileExistsError(
             f"{path}: exists already and was kept. Choose another name or pass overwrite=True."
         )
-    pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format=format_name, **_save_options(format_name))
+    Image.fromarray(_uint8_pixels(array)).save(buffer, format=format_name,
+                                               **_save_options(format_name))
     _write_atomically(path, buffer.getvalue())
     return path
 
@@ -330,18 +356,24 @@ def _save_options(format_name):
 def _write_atomically(path, data):
     """Write bytes through a temporary file in the same folder, then rename it into place.
 
-    The file gets the mode a plainly created file would (0666 less the umask), not the
-    0600 of the temporary file, so a web server, a grader or a classmate can read it.
+    The temporary file is created with mode 0666 as a plain file is, so the umask applies
+    as usual and a web server, a grader or a classmate can read the result (mkstemp's 0600
+    would need the umask read back, which only setting it does, racing other threads).
     """
     _make_parent_folder(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    while True:
+        temporary = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-        os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -356,12 +388,6 @@ def _check_parent_folders(path):
 def _make_parent_folder(path):
     _check_parent_folders(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-
-
-def _current_umask():
-    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
-    os.umask(mask)
-    return mask
 
 
 def show_images(images, titles=None, size=4.0):
@@ -576,14 +602,15 @@ def compute_content_cost(a_C, a_G):
 
 # Gatys et al.'s choice (and the Coursera assignment's): the first convolution of every
 # block, equal weights. Equal weights are not equal in effect: notebook 03 measures each
-# layer's share, and balanced_style_layers evens them out.
-STYLE_LAYERS = [
+# layer's share, and balanced_style_layers evens them out. A tuple: it is the default of
+# several functions, and a default must not be changeable in place.
+STYLE_LAYERS = (
     ("block1_conv1", 0.2),
     ("block2_conv1", 0.2),
     ("block3_conv1", 0.2),
     ("block4_conv1", 0.2),
     ("block5_conv1", 0.2),
-]
+)
 
 
 def unroll(a):
@@ -688,22 +715,11 @@ def balanced_style_layers(style, image, profile=None, style_layers=STYLE_LAYERS,
 # ---------------------------------------------------------------------------------------
 
 
-# Defaults of stylize and the command line: a good picture on a 2-core laptop CPU in about
-# two minutes (benchmarks/speed.py). alpha and beta are discussed in notebook 04: the
-# Coursera assignment's 10 and 40 are for VGG19 fed pixels in [0, 1]; we feed the 0-255,
-# mean-subtracted input it was trained on, which raises the style cost 2,000 to 3,000
-# times more than the content cost (measured there: 2,400 at 320 px), so beta = 40 / 2,400
-# = 0.017 would keep the assignment's balance. 0.04, between two and three times more
-# style, is a choice of taste, made by eye on the gallery's pictures.
-DEFAULT_SIZE = 512  # the command line's; notebooks set their own
-DEFAULT_STEPS = 90  # in all: at 512 px, 54 at 256 px and 36 at 512 (coarse_to_fine_schedule)
-DEFAULT_ALPHA = 10.0
-DEFAULT_BETA = 0.04
-DEFAULT_TV_WEIGHT = 0.0
 
 
-def total_cost(J_content, J_style, alpha=10, beta=40):
-    """J(G) = alpha * J_content(C, G) + beta * J_style(S, G). Taught in notebook 04."""
+def total_cost(J_content, J_style, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA):
+    """J(G) = alpha * J_content(C, G) + beta * J_style(S, G), by default with stylize's
+    weights. Taught in notebook 04."""
     return alpha * J_content + beta * J_style
 
 
@@ -857,13 +873,14 @@ STOPPED = "stopped"  # the stop_reason when should_stop() asked for it
 
 def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning_rate=0.02,
                    progress=True, callback=None, callback_every=0, should_stop=None,
-                   loss_args=(), label=None):
+                   loss_args=(), label=None, compiled=None):
     """Minimise loss_fn(image, *loss_args)["total"] over the pixels of an image in [0, 1].
 
     loss_fn maps a (1, H, W, 3) image (and `loss_args`, such as targets) to a dict of scalar
-    costs including "total"; it is compiled once with tf.function, and the compiled version
-    is kept, so that calls with images of other sizes and other targets reuse it (a
-    coarse-to-fine run). label names the run on the progress bar. optimizer: "lbfgs"
+    costs including "total"; it is compiled with tf.function for images and targets of any
+    size. Runs that share a loss (the stages of a coarse-to-fine run) pass the same
+    `compiled = compile_costs_and_gradient(loss_fn)` and trace it once. label names the run
+    on the progress bar. optimizer: "lbfgs"
     (scipy's L-BFGS-B, `steps` cost evaluations) or "adam" (`steps` updates of size about
     `learning_rate`).
     callback(iteration, image, costs) is called every `callback_every` accepted iterations
@@ -880,7 +897,7 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     if steps < 1:
         raise ValueError(f"steps must be at least 1, not {steps}")
 
-    compiled = _compiled_costs_and_gradient(loss_fn)
+    compiled = compiled or compile_costs_and_gradient(loss_fn)
 
     def costs_and_gradient(image):
         return compiled(image, *loss_args)
@@ -908,12 +925,10 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     return OptimizationResult(tracker.best_image, tracker.history, stop_reason)
 
 
-@functools.lru_cache(maxsize=8)
-def _compiled_costs_and_gradient(loss_fn):
+def compile_costs_and_gradient(loss_fn):
     """loss_fn's costs and the gradient of "total", compiled once for images and targets of
     any size: the first call traces the graph with every tensor's sizes left open, so the
-    stages of a coarse-to-fine run all reuse it (a trace costs about half a bare pass at 512
-    px; measured 0.5-0.65 s).
+    stages of a coarse-to-fine run all reuse it.
     """
     @tf.function(reduce_retracing=True)
     def costs_and_gradient(image, *loss_args):
@@ -1079,14 +1094,6 @@ def initial_image(content, init="noisy-content", noise=0.25, seed=1):
     raise ValueError(f"init must be 'noisy-content', 'content' or 'noise', not {init!r}")
 
 
-# Pictures larger than COARSE_TO_FINE_ABOVE px are made coarse to fine by default
-# (Gatys et al. 2017, sec. 6): at half size first, where an evaluation costs a quarter as
-# much and the large structures settle, then enlarged and finished at full size, where the
-# last evaluations add the fine detail. Notebooks 02-04 optimise at 320 px or less: one pass.
-COARSE_TO_FINE_ABOVE = 320
-COARSE_TO_FINE_START = 128  # px: no stage smaller than this
-COARSE_TO_FINE_FACTOR = 2  # each stage's longest side over the previous one's
-COARSE_TO_FINE_LAST_SHARE = 0.4  # of the evaluations, for the full-size stage
 
 
 def coarse_to_fine_schedule(size, steps):
@@ -1200,6 +1207,7 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
         total = total_cost(J_content, J_style, alpha, beta) + tv_weight * J_tv
         return {"total": total, "content": J_content, "style": J_style, "tv": J_tv}
 
+    compiled = compile_costs_and_gradient(loss_fn)  # one trace serves every stage's size
     image, results, previous_content = init, [], None
     for side, stage_steps in stages:
         scale = side / max(content.shape[1:3])
@@ -1222,7 +1230,7 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
             loss_fn, start, steps=stage_steps, optimizer=optimizer, learning_rate=learning_rate,
             progress=progress, callback=callback, callback_every=callback_every,
             should_stop=should_stop, loss_args=(content_target, style_targets, stage_masks),
-            label=label))
+            label=label, compiled=compiled))
         image = results[-1].image
         if results[-1].stop_reason != "finished":
             break  # interrupted or stopped: keep what there is
@@ -1442,7 +1450,6 @@ RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
                        [0.595716, -0.274453, -0.321263],
                        [0.211456, -0.522591, 0.311135]], np.float32)
 YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ).astype(np.float32)
-PRESERVE_COLOR_CHOICES = ("none", "luminance", "histogram")
 
 
 def rgb_to_yiq(image):
@@ -1525,22 +1532,9 @@ def chroma_distance(image, content):
 # 9. Fast style transfer: a network that paints any photo (Johnson et al. 2016)
 # ---------------------------------------------------------------------------------------
 
-# Johnson et al.'s transformation network at half width (their 32-64-128 channels halved:
-# their code's README reports little loss of quality, and it runs four times faster).
-FAST_WIDTHS = (16, 32, 64)
-FAST_RESIDUAL_BLOCKS = 5
 # Instance normalisation's epsilon (Ulyanov et al. 2017), not Keras's 1e-3 default: with
 # 1e-3 a flat patch (a clear sky, variance near 0) is normalised less than a busy one.
 INSTANCE_NORM_EPSILON = 1e-5
-# The style weight the networks train with. The command line's beta (0.04) with alpha = 10
-# wipes out the photo's layout: optimisation starts from the photo, so its layout is there
-# from the first step, but a network starts from random weights and keeps only what the
-# content cost asks for (as notebook 05 saw from white noise). In trial runs on the Great
-# Wave, 0.04 had lost the Pont du Gard's arches after 500 steps; after 100 steps a
-# sixteenth of it showed them more clearly than 0.01.
-FAST_BETA = DEFAULT_BETA / 16
-MODELS_DIR = REPO_ROOT / "models"
-MODEL_SUFFIX = ".weights.npz"
 
 
 class ModelError(ValueError):
@@ -1971,170 +1965,3 @@ def _html_text(text):
     import html
 
     return html.escape(text)
-
-
-# ---------------------------------------------------------------------------------------
-# 11. Command line
-# ---------------------------------------------------------------------------------------
-
-CLI_EXAMPLE = (
-    "example:\n  python nst_helpers.py --content images/content/colosseum.jpg \\\n"
-    "      --style images/style/van_gogh_the_night_cafe.jpg --output generated_images/out.jpg"
-)
-
-
-def build_argument_parser():
-    parser = argparse.ArgumentParser(
-        prog="python nst_helpers.py",
-        description=(
-            "Paint the content of one image in the style of another (Gatys et al., 2015). "
-            "Writes the picture and a .json of its settings beside it. On a 2-core laptop "
-            "CPU the defaults (512 px, coarse to fine) take one to two minutes; press "
-            "Ctrl-C to stop early and keep the best image so far."
-        ),
-        epilog=CLI_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add = parser.add_argument
-    add("--content", required=True, metavar="PATH", help="the photo whose layout to keep")
-    add("--style", nargs="+", metavar="PATH",
-        help="the painting whose style to copy (several paths blend their styles)")
-    add("--model", metavar="NAME|PATH",
-        help="paint with a trained network instead of optimising (no --style: the network "
-             f"knows its painting): a name from models/ ({_shipped_names()}) or a "
-             f"{MODEL_SUFFIX} file; under a second at 512 px")
-    add("--output", required=True, metavar="PATH", help="where to write the result (.jpg/.png)")
-    add("--style-blend", nargs="+", type=float, metavar="W",
-        help="one weight per style image (default: equal)")
-    add("--size", type=int, default=DEFAULT_SIZE, metavar="PX",
-        help=f"longest side of the result in pixels (default {DEFAULT_SIZE})")
-    add("--steps", type=int, default=DEFAULT_STEPS,
-        help=f"cost evaluations in all, every stage included (default {DEFAULT_STEPS})")
-    add("--one-pass", action="store_true",
-        help=f"optimise at full size only; above {COARSE_TO_FINE_ABOVE} px the default "
-             "starts at half size and finishes at full size, which is several times faster")
-    add("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
-        help="lbfgs converges in fewer steps; adam uses less memory (default lbfgs)")
-    add("--learning-rate", type=float, default=0.02, help="Adam's step size (default 0.02)")
-    add("--alpha", type=float, default=DEFAULT_ALPHA,
-        help=f"weight of the content cost (default {DEFAULT_ALPHA:g})")
-    add("--beta", type=float, default=DEFAULT_BETA,
-        help=f"weight of the style cost (default {DEFAULT_BETA:g}); raise it for more style")
-    add("--tv-weight", type=float, default=DEFAULT_TV_WEIGHT,
-        help=f"weight of the smoothness term (default {DEFAULT_TV_WEIGHT:g})")
-    add("--preserve-color", choices=PRESERVE_COLOR_CHOICES, default="none",
-        help="keep the photo's colours: luminance (style the brightness only) or histogram "
-             "(the painting recoloured with the photo's colours first); default none")
-    add("--mask", action="append", metavar="PATH",
-        help="once per --style, in the same order: an image, white where that style "
-             "applies (any size; resized to the content)")
-    add("--style-scale", type=float, default=1.0, metavar="F",
-        help="resize the style image by F first: above 1 for larger strokes, below 1 for "
-             "smaller ones (default 1)")
-    add("--seed", type=int, default=1, help="random seed of the initial noise (default 1)")
-    add("--weights", default="auto",
-        help="VGG19 weights: auto, imagenet, quantized, or a Keras .h5 file (default auto)")
-    add("--overwrite", action="store_true", help="replace the output file if it exists")
-    add("--quiet", action="store_true", help="no progress bar")
-    return parser
-
-
-def _shipped_names():
-    try:
-        return ", ".join(shipped_models()) or "none yet"
-    except ModelError as error:  # --help must work even with a damaged models/ folder
-        return f"unreadable: {error}"
-
-
-def _load_style(path, size, factor):
-    """A --style image: load_image(path, size), with --style-scale above 1 read from the file
-    at factor times that size instead of enlarged by stylize, which would blur its strokes
-    (enlarged only as far as the file lacks the pixels). Below 1 stylize shrinks it, and
-    says so if that leaves VGG19 too few pixels."""
-    image = load_image(path, size)
-    if not factor > 1:
-        return image
-    wanted = factor * max(image.shape[1:3])
-    larger = load_image(path, round(wanted))
-    return larger if max(larger.shape[1:3]) >= round(wanted) else _rescaled(
-        larger, wanted / max(larger.shape[1:3]))
-
-
-# What --model leaves out: every option of the optimisation.
-OPTIMISATION_OPTIONS = ("style_blend", "steps", "one_pass", "optimizer", "learning_rate",
-                        "alpha", "beta", "tv_weight", "preserve_color", "mask",
-                        "style_scale", "seed", "weights")
-
-
-def main(argv=None):
-    """Run the command line; return the exit status (0 done, 1 stopped early, 2 bad input)."""
-    parser = build_argument_parser()
-    args = parser.parse_args(argv)
-    if (args.style is None) == (args.model is None):
-        parser.error("give --style (optimise) or --model (a trained network), not "
-                     + ("both" if args.style else "neither"))
-    if args.model:
-        ignored = [f"--{name.replace('_', '-')}" for name in OPTIMISATION_OPTIONS
-                   if getattr(args, name) != parser.get_default(name)]
-        if ignored:
-            parser.error(f"--model paints in one pass with the settings it was trained "
-                         f"with; {', '.join(ignored)} would be ignored: leave them out")
-    output = Path(args.output)
-    try:
-        if output.suffix.lower() not in IMAGE_SUFFIXES:
-            raise ValueError(f"{output}: the output must end in .jpg, .jpeg or .png")
-        _check_parent_folders(output)  # refuse now rather than after minutes of work
-        if args.mask and len(args.mask) != len(args.style):
-            raise ValueError(f"{len(args.mask)} --mask for {len(args.style)} --style: give "
-                             "one mask per style, in the same order")
-        if not args.overwrite:
-            for path in (output, output.with_suffix(".json")):
-                if path.exists():
-                    raise FileExistsError(f"{path}: exists already; add --overwrite or rename.")
-        content = load_image(args.content, args.size)
-        if args.model:
-            return _paint_with_model(args, content, output)
-        styles = [_load_style(path, args.size, args.style_scale) for path in args.style]
-        masks = [_read_rgb_pixels(Path(path)) for path in args.mask] if args.mask else None
-        if masks is not None:
-            _checked_masks(masks, content, len(styles))  # an empty mask: before any work
-        result = stylize(
-            content, styles, style_blend=args.style_blend, alpha=args.alpha, beta=args.beta,
-            tv_weight=args.tv_weight, optimizer=args.optimizer, steps=args.steps,
-            learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
-            preserve_color=args.preserve_color, masks=masks,
-            style_scale=1.0 if args.style_scale > 1 else args.style_scale,  # >1: _load_style
-            schedule=None if args.one_pass else "auto", progress=not args.quiet,
-        )
-        result.settings["style_scale"] = args.style_scale
-        paths = save_artwork(result, output, overwrite=args.overwrite, content=args.content,
-                             style=args.style)
-    except (ImageError, WeightsError, ModelError, ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    evaluations = len(result.history["step"])
-    print(f"wrote {paths[0]} and {paths[1].name} in {result.seconds:.0f} s ({evaluations} cost "
-          f"evaluation{'' if evaluations == 1 else 's'}, {result.stop_reason})")
-    return 0 if result.stop_reason == "finished" else 1
-
-
-def _paint_with_model(args, content, output):
-    """--model: the picture in one forward pass, saved with a JSON naming the network."""
-    metadata = model_metadata(args.model)
-    network = load_style_network(args.model)
-    started = time.perf_counter()
-    picture = fast_stylize(content, network)
-    seconds = time.perf_counter() - started
-    paths = save_picture(
-        picture, output, overwrite=args.overwrite, content=args.content, model=args.model,
-        model_file=str(_model_path(args.model)), style=metadata["style"],
-        trained={key: metadata.get(key)
-                 for key in ("alpha", "beta", "crop_size", "batch", "training_steps")},
-        size=list(content.shape[1:3]), wall_seconds=round(seconds, 2))
-    print(f"wrote {paths[0]} and {paths[1].name} in {seconds:.2f} s (network {args.model}, "
-          f"trained on {metadata['style']})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

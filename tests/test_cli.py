@@ -1,4 +1,6 @@
-"""The command line: help, clear errors before any work, a real tiny run."""
+"""The command line: help, clear errors before any work, real tiny runs. In this process
+(nst_cli.main) where a subprocess would only add a TensorFlow start-up; in a subprocess
+(marked slow) where the process itself is under test: --help, exit codes, stderr."""
 
 import json
 import os
@@ -8,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+import nst_cli
 import nst_helpers as nst
 
 CONTENT = str(nst.IMAGES_DIR / "content" / "chelsea_cat.jpg")
@@ -15,10 +18,40 @@ STYLE = str(nst.IMAGES_DIR / "style" / "van_gogh_the_harvest.jpg")
 
 
 def run(*args):
+    """`python nst_helpers.py ARGS` in a subprocess."""
     return subprocess.run([sys.executable, str(nst.REPO_ROOT / "nst_helpers.py"), *args],
                           capture_output=True, text=True, timeout=300)
 
 
+class Ran:
+    """What a command line run printed, and its exit status."""
+
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """cli(*args): the command line in this process. Optimisation must not start unless
+    asked (cli(..., work=True)): a refused command fails the test if it reaches VGG19."""
+    def reaches_vgg19(*args, **kwargs):
+        raise AssertionError("the command reached VGG19; it should have been refused")
+
+    def call(*args, work=False):
+        with monkeypatch.context() as patch:
+            if not work:
+                patch.setattr(nst, "make_feature_extractor", reaches_vgg19)
+            capsys.readouterr()
+            try:
+                code = nst_cli.main([str(arg) for arg in args])
+            except SystemExit as exit:  # argparse's errors
+                code = exit.code
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+    return call
+
+
+@pytest.mark.slow
 def test_help_explains_the_options():
     completed = run("--help")
     assert completed.returncode == 0
@@ -27,13 +60,32 @@ def test_help_explains_the_options():
         assert words in completed.stdout
 
 
-def test_missing_arguments_are_named():
-    completed = run("--content", CONTENT)
+@pytest.mark.parametrize("script, args", [
+    ("nst_helpers.py", ["--help"]),
+    ("nst_helpers.py", ["--content", CONTENT, "--style", STYLE, "--output", "x.gif"]),
+    ("nst_helpers.py", ["--content", CONTENT]),
+    ("training/train.py", ["--help"]),
+    ("training/train.py", ["--steps", "many"]),
+])
+def test_help_and_argument_errors_answer_before_tensorflow_loads(script, args):
+    """A script run with these arguments never imports TensorFlow (seconds of start-up):
+    the arguments are read first, and these fail or answer there."""
+    program = (f"import runpy, sys; sys.argv = {[script, *args]!r}\n"
+               f"try: runpy.run_path({str(nst.REPO_ROOT / script)!r}, run_name='__main__')\n"
+               "except SystemExit: pass\n"
+               "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow')")
+    completed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                               timeout=60, cwd=nst.REPO_ROOT)
+    assert completed.stdout.strip().splitlines()[-1] == "no tensorflow", completed.stderr
+
+
+def test_missing_arguments_are_named(cli):
+    completed = cli("--content", CONTENT)
     assert completed.returncode == 2 and "--output" in completed.stderr
 
 
-def test_missing_content_file_is_a_one_line_error(tmp_path):
-    completed = run("--content", str(tmp_path / "nope.jpg"), "--style", STYLE,
+def test_missing_content_file_is_a_one_line_error(tmp_path, cli):
+    completed = cli("--content", str(tmp_path / "nope.jpg"), "--style", STYLE,
                     "--output", str(tmp_path / "out.jpg"))
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines()[-1].startswith("error: ")
@@ -41,26 +93,25 @@ def test_missing_content_file_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "out.jpg").exists()
 
 
-def test_existing_output_is_refused_before_any_work(tmp_path):
+def test_existing_output_is_refused_before_any_work(tmp_path, cli):
     output = tmp_path / "out.jpg"
     output.write_bytes(b"precious")
-    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output))
+    completed = cli("--content", CONTENT, "--style", STYLE, "--output", output)
     assert completed.returncode == 2 and "exists already" in completed.stderr
-    assert "VGG19 weights" not in completed.stdout  # refused before loading anything
     assert output.read_bytes() == b"precious"
 
 
-def test_bad_output_suffix_is_refused(tmp_path):
-    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(tmp_path / "x.gif"))
+def test_bad_output_suffix_is_refused(tmp_path, cli):
+    completed = cli("--content", CONTENT, "--style", STYLE, "--output", str(tmp_path / "x.gif"))
     assert completed.returncode == 2 and "must end in .jpg" in completed.stderr
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_tiny_run_writes_image_and_metadata(tmp_path, optimizer):
+def test_tiny_run_writes_image_and_metadata(tmp_path, cli, optimizer):
     output = tmp_path / "sub" / "cat.png"
-    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
+    completed = cli("--content", CONTENT, "--style", STYLE, "--output", output,
                     "--size", "48", "--steps", "3", "--optimizer", optimizer, "--quiet",
-                    "--weights", "quantized")
+                    "--weights", "quantized", work=True)
     assert completed.returncode == 0, completed.stderr
     assert f"wrote {output}" in completed.stdout
     assert "3 cost evaluations" in completed.stdout  # --steps 3 means 3, not 4
@@ -71,8 +122,10 @@ def test_tiny_run_writes_image_and_metadata(tmp_path, optimizer):
     assert output.stat().st_mode & 0o044 == 0o044  # others may read it (umask 022 here)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", [None, "2"])
 def test_no_tensorflow_start_up_noise_unless_asked(tmp_path, level):
+    """A real run, end to end in its own process: exit status 0, and nothing on stderr."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env.update({"TF_CPP_MIN_LOG_LEVEL": level} if level else {})
     completed = subprocess.run(
@@ -84,10 +137,10 @@ def test_no_tensorflow_start_up_noise_unless_asked(tmp_path, level):
     assert completed.stderr == ""  # no absl lines, no "failed call to cuInit"
 
 
-def test_output_under_a_file_is_a_one_line_error(tmp_path):
+def test_output_under_a_file_is_a_one_line_error(tmp_path, cli):
     (tmp_path / "file").write_text("x")
-    completed = run("--content", CONTENT, "--style", STYLE, "--output",
-                    str(tmp_path / "file" / "out.jpg"), "--size", "48", "--steps", "1",
+    completed = cli("--content", CONTENT, "--style", STYLE, "--output",
+                    tmp_path / "file" / "out.jpg", "--size", "48", "--steps", "1",
                     "--quiet", "--weights", "quantized")
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [
@@ -95,46 +148,47 @@ def test_output_under_a_file_is_a_one_line_error(tmp_path):
         "Choose another output folder."]
 
 
-def test_preserve_color_from_the_command_line(tmp_path):
+def test_preserve_color_from_the_command_line(tmp_path, cli):
     output = tmp_path / "kept.png"
-    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
+    completed = cli("--content", CONTENT, "--style", STYLE, "--output", output,
                     "--size", "48", "--steps", "2", "--quiet", "--weights", "quantized",
-                    "--preserve-color", "luminance")
+                    "--preserve-color", "luminance", work=True)
     assert completed.returncode == 0, completed.stderr
     assert json.loads(output.with_suffix(".json").read_text())["preserve_color"] == "luminance"
-    refused = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
+    refused = cli("--content", CONTENT, "--style", STYLE, "--output", output,
                   "--preserve-color", "sepia")
     assert refused.returncode == 2 and "invalid choice: 'sepia'" in refused.stderr
 
 
-def test_masks_from_the_command_line_are_checked_before_any_work(tmp_path):
+def test_masks_from_the_command_line_are_checked_before_any_work(tmp_path, cli):
     from PIL import Image
 
     white, black = tmp_path / "white.png", tmp_path / "black.png"
     Image.new("L", (20, 10), 255).save(white)
     Image.new("L", (20, 10), 0).save(black)
     output = tmp_path / "out.png"
-    one_for_two = run("--content", CONTENT, "--style", STYLE, STYLE, "--mask", str(white),
-                      "--output", str(output))
+    one_for_two = cli("--content", CONTENT, "--style", STYLE, STYLE, "--mask", white,
+                      "--output", output)
     assert one_for_two.returncode == 2 and "1 --mask for 2 --style" in one_for_two.stderr
-    assert "VGG19 weights" not in one_for_two.stdout
-    empty = run("--content", CONTENT, "--style", STYLE, STYLE, "--mask", str(white),
-                "--mask", str(black), "--output", str(output), "--weights", "quantized")
+    empty = cli("--content", CONTENT, "--style", STYLE, STYLE, "--mask", white,
+                "--mask", black, "--output", output, "--weights", "quantized")
     assert empty.returncode == 2 and "mask 2 is empty" in empty.stderr
-    assert "VGG19 weights" not in empty.stdout and not output.exists()
+    assert not output.exists()
     half = tmp_path / "half.png"
     Image.fromarray(np.repeat([[0, 255]], 10, axis=0).astype(np.uint8)).save(half)
-    done = run("--content", CONTENT, "--style", STYLE, STYLE, "--mask", str(half),
-               "--mask", str(white), "--output", str(output), "--weights", "quantized",
-               "--size", "48", "--steps", "2", "--quiet")
+    done = cli("--content", CONTENT, "--style", STYLE, STYLE, "--mask", half,
+               "--mask", white, "--output", output, "--weights", "quantized",
+               "--size", "48", "--steps", "2", "--quiet", work=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(output.with_suffix(".json").read_text())["masks"] == 2
 
 
-def test_large_pictures_go_coarse_to_fine(tmp_path):
+@pytest.mark.slow
+def test_large_pictures_go_coarse_to_fine(tmp_path, cli):
     output = tmp_path / "cat.jpg"
-    completed = run("--content", CONTENT, "--style", STYLE, "--output", str(output),
-                    "--size", "340", "--steps", "3", "--quiet", "--weights", "quantized")
+    completed = cli("--content", CONTENT, "--style", STYLE, "--output", output,
+                    "--size", "340", "--steps", "3", "--quiet", "--weights", "quantized",
+                    work=True)
     assert completed.returncode == 0, completed.stderr
     metadata = json.loads(output.with_suffix(".json").read_text())
     assert metadata["schedule"] == [[170, 2], [340, 1]] and metadata["evaluations"] == 3
@@ -150,8 +204,8 @@ def test_one_pass_flag_reaches_stylize(tmp_path, monkeypatch, flag, schedule):
         raise ValueError("stop here")
 
     monkeypatch.setattr(nst, "stylize", fake_stylize)
-    status = nst.main(["--content", CONTENT, "--style", STYLE, "--output",
-                       str(tmp_path / "x.jpg"), "--size", "64", *flag])
+    status = nst_cli.main(["--content", CONTENT, "--style", STYLE, "--output",
+                           str(tmp_path / "x.jpg"), "--size", "64", *flag])
     assert status == 2 and seen["schedule"] == schedule
 
 
@@ -168,8 +222,8 @@ def test_style_scale_above_1_reads_the_painting_larger_rather_than_enlarging_it(
 
     monkeypatch.setattr(nst, "stylize", fake_stylize)
     output = tmp_path / "x.jpg"
-    status = nst.main(["--content", CONTENT, "--style", STYLE, "--output", str(output),
-                       "--size", "64", "--style-scale", "2", "--quiet"])
+    status = nst_cli.main(["--content", CONTENT, "--style", STYLE, "--output", str(output),
+                           "--size", "64", "--style-scale", "2", "--quiet"])
     assert status == 0 and seen["style_scale"] == 1.0
     sharp = nst.load_image(STYLE, 128)
     np.testing.assert_allclose(seen["style"], sharp, atol=1e-6)
@@ -186,7 +240,7 @@ def test_style_scale_below_1_is_left_to_stylize(tmp_path, monkeypatch):
         raise ValueError("stop here")
 
     monkeypatch.setattr(nst, "stylize", fake_stylize)
-    status = nst.main(["--content", CONTENT, "--style", STYLE, "--output",
-                       str(tmp_path / "x.jpg"), "--size", "64", "--style-scale", "0.5"])
+    status = nst_cli.main(["--content", CONTENT, "--style", STYLE, "--output",
+                           str(tmp_path / "x.jpg"), "--size", "64", "--style-scale", "0.5"])
     assert status == 2 and seen["style_scale"] == 0.5
     assert max(seen["style"].shape[1:3]) == 64

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+import nst_cli
 import nst_helpers as nst
 
 tf = nst.tf
@@ -246,6 +247,7 @@ def saved_network(tmp_path, tiny_network):
     return path
 
 
+@pytest.mark.slow  # end to end: `python nst_helpers.py --model`, in its own process
 def test_model_paints_and_its_json_names_the_network(tmp_path, saved_network):
     output = tmp_path / "out.jpg"
     completed = run("--content", str(CONTENT), "--model", str(saved_network), "--size", "96",
@@ -262,7 +264,7 @@ def main(capsys, *args):
     """The command line in this process (a subprocess costs a TensorFlow start-up):
     its exit status and what it wrote to stderr."""
     try:
-        code = nst.main([str(arg) for arg in args])
+        code = nst_cli.main([str(arg) for arg in args])
     except SystemExit as exit:  # argparse's errors
         code = exit.code
     return code, capsys.readouterr().err

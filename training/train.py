@@ -29,12 +29,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-import nst_helpers as nst  # noqa: E402  (after the path: the script runs from anywhere)
-
-tf = nst.tf
-SETTINGS_THAT_MUST_MATCH = ("style", "crop_size", "batch", "alpha", "beta", "tv_weight",
-                            "learning_rate", "seed", "widths", "residual_blocks",
-                            "precision", "photos")
+import nst_settings as settings  # noqa: E402  (after the path: the script runs from anywhere)
 
 
 def build_argument_parser():
@@ -47,17 +42,17 @@ def build_argument_parser():
     add("--steps", type=int, default=2000, help="training steps in all")
     add("--size", type=int, default=256, help="side of the square crops, in pixels")
     add("--batch", type=int, default=4, help="crops per step")
-    add("--style-size", type=int, default=nst.DEFAULT_SIZE,
+    add("--style-size", type=int, default=settings.DEFAULT_SIZE,
         help="longest side of the painting; the command line's size, so that strokes come "
              "out as large as in its pictures")
-    add("--alpha", type=float, default=nst.DEFAULT_ALPHA, help="content weight")
-    add("--beta", type=float, default=nst.FAST_BETA,
+    add("--alpha", type=float, default=settings.DEFAULT_ALPHA, help="content weight")
+    add("--beta", type=float, default=settings.FAST_BETA,
         help="style weight (lower than the command line's: see FAST_BETA in nst_helpers)")
-    add("--tv-weight", type=float, default=nst.DEFAULT_TV_WEIGHT, help="smoothness weight")
+    add("--tv-weight", type=float, default=settings.DEFAULT_TV_WEIGHT, help="smoothness weight")
     add("--learning-rate", type=float, default=1e-3, help="Adam's step size")
     add("--seed", type=int, default=1)
-    add("--widths", type=int, nargs=3, default=list(nst.FAST_WIDTHS))
-    add("--residual-blocks", type=int, default=nst.FAST_RESIDUAL_BLOCKS)
+    add("--widths", type=int, nargs=3, default=list(settings.FAST_WIDTHS))
+    add("--residual-blocks", type=int, default=settings.FAST_RESIDUAL_BLOCKS)
     add("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
         help="bfloat16 (mixed precision) halves the time on CPUs that compute it natively; "
              "auto takes it where /proc/cpuinfo shows avx512_bf16 or amx_bf16")
@@ -69,10 +64,21 @@ def build_argument_parser():
     add("--preview-every", type=int, default=250,
         help="steps between previews (a test photo through the network) beside the checkpoint")
     add("--minutes", type=float, help="stop (with a checkpoint) after this long; resume later")
-    add("--output", type=Path, default=nst.MODELS_DIR, help="where the trained network goes")
+    add("--output", type=Path, default=settings.MODELS_DIR, help="where the trained network goes")
     add("--weights", default="auto", help="VGG19 weights: auto, imagenet or quantized")
     add("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+if __name__ == "__main__":
+    build_argument_parser().parse_args()  # --help and argument errors before TensorFlow loads
+
+import nst_helpers as nst  # noqa: E402
+
+tf = nst.tf
+SETTINGS_THAT_MUST_MATCH = ("style", "crop_size", "batch", "alpha", "beta", "tv_weight",
+                            "learning_rate", "seed", "widths", "residual_blocks",
+                            "precision", "photos")
 
 
 def chosen_precision(precision):
