@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup test test-quick unit notebooks lint strip outputs lab stylize gallery \
+.PHONY: setup test test-quick unit unit-all notebooks lint strip outputs lab stylize gallery \
 	benchmark student grade clean browser-test photos train gallery-networks
 
 setup: $(STAMP)
@@ -37,8 +37,14 @@ test: setup lint
 test-quick: setup lint
 	NST_QUICK=1 $(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL)
 
+# The quick tier, for every edit: the unit tests that run in this process in seconds. Tests
+# marked slow (a kernel, a process that loads TensorFlow, seconds of computing) are left to
+# `make test`; `make unit-all` runs every unit test without the notebooks.
 unit: setup
-	$(TEST_ENV) $(PY) -m pytest tests -p no:cacheprovider
+	$(TEST_ENV) $(PY) -m pytest tests -m "not slow" -p no:cacheprovider
+
+unit-all: setup
+	$(TEST_ENV) $(PY) -m pytest tests -p no:cacheprovider --durations=10
 
 notebooks: setup
 	$(TEST_ENV) $(PY) -m pytest notebooks $(NBVAL)

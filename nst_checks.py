@@ -173,10 +173,10 @@ class _ReferenceGuard:
             key for key, value in now.items()
             if self.module_before.get(key, _MISSING) is not value})
         if changed:
-            shown = [key.removeprefix("nst_helpers.") for key in changed]
+            shown = [key.replace("nst_helpers.", "nst.", 1) for key in changed]
             raise _ReferenceUsed(
-                f"{self.name} changed nst_helpers ({', '.join(shown)}) while it was checked; "
-                "a solution computes its result and changes nothing else.")
+                f"{self.name} changed {', '.join(shown)} while it was checked; a solution "
+                "computes its result and changes nothing else.")
         if self.called:
             what = ("the reference of what you are writing" if self.called == f"nst.{self.name}"
                     else "which does the work you are to write")
@@ -435,8 +435,9 @@ def check_compute_style_cost(fn):
 
 
 def check_total_cost(fn):
-    """Check a learner's total_cost(J_content, J_style, alpha=10, beta=40). Notebook 04."""
-    def reference(J_content, J_style, alpha=10, beta=40):
+    """Check a learner's total_cost(J_content, J_style, alpha, beta), whose defaults are
+    nst.DEFAULT_ALPHA and nst.DEFAULT_BETA. Notebook 04."""
+    def reference(J_content, J_style, alpha=nst.DEFAULT_ALPHA, beta=nst.DEFAULT_BETA):
         return total_cost(tf.constant(J_content), tf.constant(J_style), alpha, beta)
 
     cases = [("J_content=2, J_style=3 with the defaults", (2.0, 3.0)),
@@ -445,14 +446,14 @@ def check_total_cost(fn):
     cases = [(text, tuple(tf.constant(v) for v in args)) for text, args in cases]
 
     def call_with_defaults(f):
-        return lambda J_content, J_style, alpha=10.0, beta=40.0: f(
+        return lambda J_content, J_style, alpha=nst.DEFAULT_ALPHA, beta=nst.DEFAULT_BETA: f(
             float(J_content), float(J_style), float(alpha), float(beta))
 
     mistakes = [
         (call_with_defaults(lambda c, s, a, b: b * c + a * s),
          "alpha and beta are swapped: alpha weighs J_content, beta weighs J_style."),
-        (call_with_defaults(lambda c, s, a, b: 10 * c + 40 * s),
-         "use the alpha and beta passed in, not the numbers 10 and 40."),
+        (call_with_defaults(lambda c, s, a, b: 10 * c + 0.04 * s),
+         "use the alpha and beta passed in, not the numbers 10 and 0.04."),
         (call_with_defaults(lambda c, s, a, b: (a * c + b * s) / (a + b)),
          "J = alpha J_content + beta J_style, without dividing by alpha + beta."),
         (call_with_defaults(lambda c, s, a, b: c + s),
@@ -781,7 +782,7 @@ def _compare_cost_and_gradient(result, terms, image, description, alpha, beta):
     def model(J_weights, gradient_weights, prefix=""):
         return (combined(0, *J_weights, prefix), combined(1, *gradient_weights, prefix))
 
-    right = (alpha, beta)
+    right, default = (alpha, beta), (nst.DEFAULT_ALPHA, nst.DEFAULT_BETA)
     expected = model(right, right)
     gradient_of = "your J is right, but the gradient is not J's: take tape.gradient(J, image)"
     mistakes = [
@@ -790,8 +791,8 @@ def _compare_cost_and_gradient(result, terms, image, description, alpha, beta):
          "style."),
         (model((beta, alpha), (beta, alpha)), "alpha and beta are swapped: alpha weighs "
          "J_content, beta weighs J_style."),
-        (model((10, 40), (10, 40)), "pass alpha and beta to total_cost: its defaults are "
-         "the Coursera assignment's 10 and 40."),
+        (model(default, default), "pass alpha and beta to total_cost: its defaults are "
+         "stylize's, nst.DEFAULT_ALPHA and nst.DEFAULT_BETA."),
         (model(right, (1, 0)), f"{gradient_of}, not the gradient of J_content alone."),
         (model(right, (alpha, 0)), f"{gradient_of}, not of alpha * J_content alone."),
         (model(right, (0, 1)), f"{gradient_of}, not the gradient of J_style alone."),

@@ -853,24 +853,19 @@ def _ratio_text(ratio):
 
 
 def _thumbnail_array(source, side):
-    """A path or an (H, W, 3) array in [0, 1] as a float array whose longest side is at
-    most `side` px."""
+    """A path (read as nst.load_image reads it: upright by its EXIF orientation) or an
+    (H, W, 3) array in [0, 1], as a float array whose longest side is at most `side` px."""
     if isinstance(source, (str, Path)):
-        with Image.open(source) as image:
-            image = image.convert("RGB")
-            image.thumbnail((side, side))
-            return np.asarray(image, np.float32) / 255.0
-    array = np.asarray(source, np.float32)
-    image = Image.fromarray(np.round(np.clip(array, 0, 1) * 255).astype(np.uint8))
+        return np.asarray(nst.load_image(source, side)[0])
+    image = Image.fromarray(nst._uint8_pixels(source))
     image.thumbnail((side, side))
     return np.asarray(image, np.float32) / 255.0
 
 
 def _png(array):
     """An (H, W, 3) array in [0, 1] as PNG bytes, for an ipywidgets Image."""
-    pixels = np.round(np.clip(np.asarray(array, np.float32), 0, 1) * 255).astype(np.uint8)
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
+    Image.fromarray(nst._uint8_pixels(array)).save(buffer, format="PNG")
     return buffer.getvalue()
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import nst_checks
 import nst_helpers as nst
 
 CHECKS = {
@@ -255,15 +256,15 @@ def step_returns_the_cost_after(generated, compute_costs, optimizer, alpha, beta
     return nst.total_cost(*compute_costs(generated), alpha, beta)
 
 
-def total_swapped(J_content, J_style, alpha=10, beta=40):
+def total_swapped(J_content, J_style, alpha=10, beta=0.04):
     return beta * J_content + alpha * J_style
 
 
-def total_hard_coded(J_content, J_style, alpha=10, beta=40):
-    return 10 * J_content + 40 * J_style
+def total_hard_coded(J_content, J_style, alpha=10, beta=0.04):
+    return 10 * J_content + 0.04 * J_style
 
 
-def total_normalised(J_content, J_style, alpha=10, beta=40):
+def total_normalised(J_content, J_style, alpha=10, beta=0.04):
     return (alpha * J_content + beta * J_style) / (alpha + beta)
 
 
@@ -593,7 +594,7 @@ CATALOGUE = [
     ("compute_style_cost", style_default_layers, "not nst.STYLE_LAYERS"),
     ("compute_style_cost", style_over_the_dictionaries, "does not list"),
     ("total_cost", total_swapped, "swapped"),
-    ("total_cost", total_hard_coded, "not the numbers 10 and 40"),
+    ("total_cost", total_hard_coded, "not the numbers 10 and 0.04"),
     ("total_cost", total_normalised, "without dividing by alpha + beta"),
     ("total_variation", tv_squared, "absolute differences, not squared"),
     ("total_variation", tv_one_direction, "add both directions"),
@@ -832,7 +833,7 @@ CAPSTONE_CATALOGUE = [
      cost_and_gradient_maker("weights_swapped", weights=lambda alpha, beta: (beta, alpha)),
      "alpha and beta are swapped"),
     ("make_cost_and_gradient",
-     cost_and_gradient_maker("default_weights", weights=lambda alpha, beta: (10, 40)),
+     cost_and_gradient_maker("default_weights", weights=lambda alpha, beta: (10, 0.04)),
      "pass alpha and beta to total_cost"),
     ("make_cost_and_gradient", cost_and_gradient_by_the_reference,
      "calls nst.make_cost_and_gradient"),
@@ -1228,8 +1229,13 @@ def gram_by_style_target(A):  # the helper that computes the same thing, scaled
     return nst.style_target(tf.reshape(tf.transpose(A), [1, 1, -1, A.shape[0]])) * A.shape[1]
 
 
-def gram_that_disables_the_comparison(A):
-    nst._compare = lambda *args: None
+def gram_that_disables_the_comparison(A):  # the very function the checks compare with
+    nst_checks._compare = lambda *args: None
+    return A
+
+
+def gram_that_replaces_a_reference(A):
+    nst.gram_matrix = lambda A: A
     return A
 
 
@@ -1240,10 +1246,15 @@ def test_a_solution_that_calls_the_reference_is_rejected(cheat):
         nst.check_gram_matrix(cheat)
 
 
-def test_a_solution_that_changes_the_module_is_rejected(monkeypatch):
-    monkeypatch.setattr(nst, "_compare", nst._compare)  # restored after the test
-    with pytest.raises(AssertionError, match=r"changed nst_helpers \(_compare\)"):
-        nst.check_gram_matrix(gram_that_disables_the_comparison)
+@pytest.mark.parametrize("cheat, changed", [
+    (gram_that_disables_the_comparison, r"nst_checks\._compare"),
+    (gram_that_replaces_a_reference, r"nst\.gram_matrix"),
+])
+def test_a_solution_that_changes_the_modules_is_rejected(monkeypatch, cheat, changed):
+    monkeypatch.setattr(nst_checks, "_compare", nst_checks._compare)  # restored after the test
+    monkeypatch.setattr(nst, "gram_matrix", nst.gram_matrix)
+    with pytest.raises(AssertionError, match=rf"changed {changed} while it was checked"):
+        nst.check_gram_matrix(cheat)
 
 
 @pytest.mark.parametrize("name", CHECKS)

@@ -259,7 +259,6 @@ with open(f"/proc/{os.getppid()}/fd/1", "w") as reports:  # where the grader's c
     reports.write('{"compute_style_cost": ["passed", ""]}\\n')
 os.kill(os.getpid(), 9)
 """
-GUARDED = hasattr(nst, "_ReferenceGuard")
 
 
 def replace_cell(old, new):
@@ -384,11 +383,6 @@ CASES = {
 NOT_A_NOTEBOOK = "broken.ipynb"
 
 
-def graded_cases():
-    return [name for name in CASES
-            if GUARDED or name != "reaches_the_reference_at_run_time.ipynb"]
-
-
 def write_submission(folder, name):
     solutions, edits, _, _ = CASES[name]
     notebook = write_solutions(student_copy_of(), {
@@ -404,7 +398,7 @@ def write_submission(folder, name):
 def grades(tmp_path_factory):
     """(rows by file name, CSV header, summary) of one grader run over every case."""
     folder = tmp_path_factory.mktemp("submissions")
-    paths = [write_submission(folder, name) for name in graded_cases()]
+    paths = [write_submission(folder, name) for name in CASES]
     (folder / NOT_A_NOTEBOOK).write_text("{")
     output = folder / "out" / "grades.csv"
     completed = subprocess.run(
@@ -424,9 +418,7 @@ def matches(value, expected):
     return value == expected
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.skipif(
-        name not in graded_cases(), reason="dynamic guard not merged")) for name in CASES])
+@pytest.mark.parametrize("name", CASES)
 def test_grader_gives_each_solution_what_it_deserves(grades, name):
     rows, _, _ = grades
     row = rows[name]
@@ -445,7 +437,7 @@ def test_grader_reports_an_unreadable_notebook_and_sums_up(grades):
     assert rows[NOT_A_NOTEBOOK]["status"].startswith("error: ")
     assert (nst.IMAGES_DIR / "content").is_dir()  # the deleting submission hurt only itself
     assert (nst.REPO_ROOT / "nst_helpers.py").is_file()
-    expected = [CASES[name][2] for name in graded_cases()]
+    expected = [CASES[name][2] for name in CASES]
     ran = sum(row[0] == "ok" for row in expected)
     assert f"{len(expected) + 1} submission(s); {ran} ran to the end\n" in summary
     gram = [row[1] for row in expected if row[1]]

@@ -441,3 +441,13 @@ def test_render_can_start_from_the_networks_picture(studio, monkeypatch):
     facts = json.loads(studio.save().with_suffix(".json").read_text())
     assert facts["started_from"] == f"the picture of the network {NETWORK}"
     assert facts["init"] == "an image"
+
+
+def test_thumbnails_of_files_stand_upright_by_their_exif_orientation(tmp_path):
+    image = Image.fromarray(np.zeros((80, 120, 3), np.uint8))
+    exif = image.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display": a phone held upright
+    path = tmp_path / "upright.jpg"
+    image.save(path, exif=exif)
+    assert nst_studio._thumbnail_array(path, 60).shape == (60, 40, 3)
+    assert nst_studio._thumbnail_array(np.zeros((80, 120, 3)), 60).shape == (40, 60, 3)
