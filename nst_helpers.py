@@ -1103,11 +1103,10 @@ def coarse_to_fine_schedule(size, steps):
     Sizes halve down from `size` while the first is above COARSE_TO_FINE_ABOVE (and not
     below COARSE_TO_FINE_START): 512 -> [256, 512], 1024 -> [256, 512, 1024]. The full-size
     stage gets COARSE_TO_FINE_LAST_SHARE of the evaluations and the smaller ones share the
-    rest: each costs a quarter, a sixteenth ... as much. Measured at 512 px while choosing
-    them (benchmarks/coarse_to_fine.py times the default against one pass): a first stage
-    at 128 px lost the photo's layout, and 25 evaluations at full size left the picture
-    soft; 35-40 did not. 54 at half size and 36 at full size (the default 90) end at a
-    cost between those of 65 + 35 and 60 + 35, in less time than either, and look the same.
+    rest: each costs a quarter, a sixteenth ... as much. The shares were chosen by
+    measurement (benchmarks/coarse_to_fine.py times the default against one pass; the
+    README reports it): a first stage too small loses the photo's layout, too few
+    evaluations at full size leave the picture soft.
     """
     if size <= COARSE_TO_FINE_ABOVE or steps < 2:
         return [(size, steps)]
@@ -1253,8 +1252,8 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
 def _with_detail_back(enlarged, content, smaller_content):
     """An enlarged coarse result with the content's detail that the smaller stage could not
     hold put back: plus (content - content shrunk and enlarged alike). The next stage then
-    starts sharp (measured at 512 px: a crisper building at the same cost) and only has to
-    repaint the fine strokes."""
+    starts sharp (a crisper picture at the same cost) and only has to repaint the fine
+    strokes."""
     lost_detail = content - initial_image(content, smaller_content)
     return tf.clip_by_value(enlarged + lost_detail, 0.0, 1.0)
 

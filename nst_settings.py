@@ -15,15 +15,15 @@ MODELS_DIR = REPO_ROOT / "models"
 MODEL_SUFFIX = ".weights.npz"
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
-# Defaults of stylize and the command line: a good picture on a 2-core laptop CPU in about
-# two minutes (benchmarks/speed.py). alpha and beta are discussed in notebook 04: the
+# Defaults of stylize and the command line: a good picture on a laptop CPU in a minute or
+# two (`make benchmark` times them). alpha and beta are discussed in notebook 04: the
 # Coursera assignment's 10 and 40 are for VGG19 fed pixels in [0, 1]; we feed the 0-255,
-# mean-subtracted input it was trained on, which raises the style cost 2,000 to 3,000
-# times more than the content cost (measured there: 2,400 at 320 px), so beta = 40 / 2,400
-# = 0.017 would keep the assignment's balance. 0.04, between two and three times more
-# style, is a choice of taste, made by eye on the gallery's pictures.
+# mean-subtracted input it was trained on, which raises the style cost thousands of times
+# more than the content cost (notebook 04 measures the factor), so beta must be far smaller
+# to keep the assignment's balance; 0.04, a little more style than that, is a choice of
+# taste, made by eye on the gallery's pictures.
 DEFAULT_SIZE = 512  # the command line's; notebooks set their own
-DEFAULT_STEPS = 90  # in all: at 512 px, 54 at 256 px and 36 at 512 (coarse_to_fine_schedule)
+DEFAULT_STEPS = 90  # in all, every stage of coarse_to_fine_schedule included
 DEFAULT_ALPHA = 10.0
 DEFAULT_BETA = 0.04
 DEFAULT_TV_WEIGHT = 0.0
@@ -48,7 +48,6 @@ FAST_RESIDUAL_BLOCKS = 5
 # The style weight the networks train with. The command line's beta (0.04) with alpha = 10
 # wipes out the photo's layout: optimisation starts from the photo, so its layout is there
 # from the first step, but a network starts from random weights and keeps only what the
-# content cost asks for (as notebook 05 saw from white noise). In trial runs on the Great
-# Wave, 0.04 had lost the Pont du Gard's arches after 500 steps; after 100 steps a
-# sixteenth of it showed them more clearly than 0.01.
+# content cost asks for (as notebook 05 saw from white noise). In trial runs the command
+# line's beta lost a test photo's layout, a sixteenth of it kept it (models/README.md).
 FAST_BETA = DEFAULT_BETA / 16

@@ -44,8 +44,7 @@ from PIL import Image
 
 import nst_helpers as nst
 
-# A Preview shows a picture in about 10 s on a 2-core CPU: a 128 px run of 30 cost
-# evaluations takes about 5 s, compiling the costs included.
+# A Preview is small and short so that a picture comes back within seconds on a laptop CPU.
 PREVIEW_SIZE = 128
 PREVIEW_STEPS = 30
 UPDATE_EVERY = 5  # accepted iterations between two updates of the picture and the curves
@@ -104,7 +103,7 @@ PRESETS = {
     },
 }
 
-READY = "Ready: choose a photo and a painting, then Preview (about 10 s) or Render."
+READY = "Ready: choose a photo and a painting, then Preview (seconds) or Render (a minute or so)."
 
 
 @dataclass

@@ -36,7 +36,18 @@ CHECKS = {
 }
 
 
-@pytest.mark.parametrize("name", CHECKS)
+# Checks that run VGG19 on a real problem or train for a few steps: seconds each, so their
+# tests are left to `make test` (marked slow); `make unit` runs the rest.
+HEAVY = {"make_cost_and_gradient", "lbfgs", "train_step", "residual_block",
+         "batch_perceptual_costs", "fast_train_step"}
+
+
+def each_check(names=CHECKS):
+    return [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name
+            for name in names]
+
+
+@pytest.mark.parametrize("name", each_check())
 def test_every_check_accepts_the_reference(name, capsys):
     check, reference = CHECKS[name]
     check(reference)
@@ -904,6 +915,7 @@ def cost_and_gradient_with_a_signature(content, style, extractor, alpha, beta):
     return cost_and_gradient
 
 
+@pytest.mark.slow
 def test_the_capstone_checks_accept_other_correct_ways(capsys):
     nst.check_lbfgs(lbfgs_stopping_exactly)
     nst.check_make_cost_and_gradient(cost_and_gradient_with_a_signature)
@@ -1101,6 +1113,7 @@ def step_with_own_costs(network, photos, style_targets, extractor, optimizer, al
     return J, J_content, J_style
 
 
+@pytest.mark.slow
 def test_the_fast_style_checks_accept_other_correct_ways(capsys):
     nst.check_instance_norm(norm_by_hand)
     nst.check_instance_norm(norm_with("right"))
@@ -1199,8 +1212,10 @@ def test_the_catalogue_covers_every_check_with_at_least_twelve_mistakes():
     assert {name for name, _, _ in CATALOGUE} == set(CHECKS)
 
 
-@pytest.mark.parametrize("name, wrong, hint", CATALOGUE,
-                         ids=[f"{n}-{w.__name__}" for n, w, _ in CATALOGUE])
+@pytest.mark.parametrize("name, wrong, hint", [
+    pytest.param(name, wrong, hint, id=f"{name}-{wrong.__name__}",
+                 marks=[pytest.mark.slow] if name in HEAVY else [])
+    for name, wrong, hint in CATALOGUE])
 def test_every_check_rejects_each_wrong_version_with_a_fitting_hint(name, wrong, hint):
     with pytest.raises(AssertionError) as rejection:
         CHECKS[name][0](wrong)
@@ -1257,7 +1272,7 @@ def test_a_solution_that_changes_the_modules_is_rejected(monkeypatch, cheat, cha
         nst.check_gram_matrix(cheat)
 
 
-@pytest.mark.parametrize("name", CHECKS)
+@pytest.mark.parametrize("name", each_check())
 def test_every_check_prints_one_stable_line_with_a_number(name, capsys):
     check, reference = CHECKS[name]
     check(reference)

@@ -57,6 +57,7 @@ def test_match_color_gives_the_content_mean_and_covariance():
     assert nst.match_color(style, content).shape == style.shape
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["luminance", "histogram"])
 def test_preserve_color_keeps_the_content_colours(vgg, content_image, style_image, mode):
     plain = nst.stylize(content_image, style_image, steps=8, progress=False)
@@ -74,6 +75,7 @@ def test_preserve_color_refuses_an_unknown_mode(content_image, style_image):
         nst.stylize(content_image, style_image, steps=1, preserve_color="sepia")
 
 
+@pytest.mark.slow
 def test_style_scale_resizes_the_style_first(vgg, content_image, style_image):
     # A larger style image has larger strokes: its Gram targets differ, so does the result.
     plain = nst.stylize(content_image, style_image, steps=3, progress=False)
@@ -117,6 +119,7 @@ def test_bad_masks_are_refused_before_any_work(content_image, style_image):
                     style_blend=[1, 2], steps=1)
 
 
+@pytest.mark.slow
 def test_two_styles_in_two_regions(vgg, content_image):
     red = np.zeros((1, 48, 48, 3), np.float32)
     red[..., 0] = 0.9

@@ -80,6 +80,7 @@ def test_batch_costs_are_the_mean_of_the_per_image_costs(extractor):
     np.testing.assert_allclose(J_style, np.mean(styles), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_training_steps_lower_the_loss_on_a_fixed_batch(extractor):
     keras.utils.set_random_seed(0)
     network = nst.transformation_network(*TINY)
@@ -127,6 +128,7 @@ def _weights(tmp_path, folder):
         return {key: f[key] for key in f.files}
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     assert _train(tmp_path, "whole", "--steps", "5") == 0
     assert _train(tmp_path, "parts", "--steps", "5", "--minutes", "0") == 1  # one step
@@ -142,6 +144,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     assert (tmp_path / "whole" / "out" / "hokusai_great_wave_losses.png").exists()
 
 
+@pytest.mark.slow
 def test_resuming_with_other_settings_is_refused(tmp_path, capsys):
     assert _train(tmp_path, "run", "--steps", "2") == 0
     assert _train(tmp_path, "run", "--steps", "4", "--beta", "1") == 2
@@ -171,6 +174,7 @@ def test_every_shipped_network_comes_with_its_painting_settings_and_curve():
         assert (nst.MODELS_DIR / f"{name}_losses.png").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_a_shipped_network_paints_closer_in_style_to_its_painting(name, extractor):
     photo = nst.load_image(CONTENT, 256)

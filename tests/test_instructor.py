@@ -74,6 +74,7 @@ def errors(notebook):
 WITH_EXERCISES = [path for path in NOTEBOOKS if "### BEGIN SOLUTION" in path.read_text()]
 
 
+@pytest.mark.slow  # kernels
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
 def test_student_copy_fails_at_the_first_exercise_and_no_check_passes(path, monkeypatch):
     monkeypatch.setenv("NST_QUICK", "1")
@@ -418,6 +419,7 @@ def matches(value, expected):
     return value == expected
 
 
+@pytest.mark.slow  # kernels
 @pytest.mark.parametrize("name", CASES)
 def test_grader_gives_each_solution_what_it_deserves(grades, name):
     rows, _, _ = grades
@@ -431,6 +433,7 @@ def test_grader_gives_each_solution_what_it_deserves(grades, name):
     assert re.fullmatch(pattern, row["notes"]), (expected_notes, row["notes"])
 
 
+@pytest.mark.slow  # kernels
 def test_grader_reports_an_unreadable_notebook_and_sums_up(grades):
     rows, header, summary = grades
     assert header == ["submission", "status", "seconds", *grade.course_checks(), "notes"]

@@ -62,6 +62,7 @@ def test_setup_is_imports_only_and_sources_are_named(path):
     assert not re.search(r"\bthe seeds\b|\bseeds'|\bseed \d{3}|\bone of the seeds", text)
 
 
+@pytest.mark.slow  # nbval runs a notebook
 def test_a_changed_stored_output_fails_the_notebook_test(tmp_path):
     """nbval really compares: one digit changed in a stored check line makes it fail."""
     notebook = nbformat.read(NOTEBOOKS[0], as_version=4)

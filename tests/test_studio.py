@@ -93,6 +93,7 @@ def test_key_widgets_carry_the_browser_tests_class_names(studio):
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
+@pytest.mark.slow
 def test_preview_click_shows_a_picture_and_joins_the_history(studio):
     photo = studio.image
     studio.preview_button.click()
@@ -108,6 +109,7 @@ def test_preview_click_shows_a_picture_and_joins_the_history(studio):
     assert not studio.save_button.disabled
 
 
+@pytest.mark.slow
 def test_render_runs_coarse_to_fine_and_updates_the_picture_as_it_goes(studio, monkeypatch):
     monkeypatch.setattr(nst, "COARSE_TO_FINE_ABOVE", 48)  # so that a tiny render has stages
     monkeypatch.setattr(nst, "COARSE_TO_FINE_START", 32)
@@ -127,6 +129,7 @@ def test_render_runs_coarse_to_fine_and_updates_the_picture_as_it_goes(studio, m
     assert studio.render_button.description == "Render" and not studio.render_button.disabled
 
 
+@pytest.mark.slow
 def test_stop_keeps_the_best_picture_and_the_studio_stays_usable(studio):
     studio.size.value, studio.steps.value = TINY, 1000
     assert studio.render()
@@ -191,6 +194,7 @@ def test_the_upload_widget_takes_a_good_file_and_refuses_a_bad_one(studio, tmp_p
     assert studio.save_name.value == "studio_mine__van_gogh_cafe_terrace_at_night.jpg"
 
 
+@pytest.mark.slow
 def test_an_uploaded_photo_can_be_previewed(studio):
     pixels = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
     assert studio.load_upload("noise.png", image_bytes(Image.fromarray(pixels), "PNG"))
@@ -239,6 +243,7 @@ def test_presets_make_three_explorations_of_two_and_refuse_unknown_names(studio)
     assert studio.message == "Controls back to the course's defaults."
 
 
+@pytest.mark.slow
 def test_save_writes_the_picture_and_json_and_never_overwrites_unasked(studio):
     studio.save()
     assert studio.message.startswith("Nothing to save yet")
@@ -278,6 +283,7 @@ def test_save_refuses_when_only_the_json_exists(studio):
     assert not json_path.with_suffix(".jpg").exists() and json_path.read_text() == "{}"
 
 
+@pytest.mark.slow
 def test_clicking_a_thumbnail_brings_back_its_settings_and_picture(studio):
     studio.apply_preset("more content")
     studio.preview()
@@ -416,6 +422,7 @@ def test_a_models_folder_that_cannot_be_read_leaves_the_studio_working(models, t
     assert studio.message == nst_studio.READY and not studio.preview_button.disabled
 
 
+@pytest.mark.slow
 def test_render_can_start_from_the_networks_picture(studio, monkeypatch):
     starts = []
     real_stylize = nst.stylize
