@@ -45,7 +45,9 @@ FAILED_ERRORS = {"AssertionError", "_ReferenceUsed", "NotImplementedError"}
 # do its work wholesale (nst_helpers.REFERENCE_SHORTCUTS, which the checks' dynamic guard
 # uses too and which catches what this static look cannot see).
 HELPER_MODULE_NAMES = {"nst", "nst_helpers", "nst_checks"}
-COURSE_MODULES = ("nst_helpers.py", "nst_weights.py", "nst_checks.py", "nst_studio.py")
+# nst_helpers and every module beside it, which a graded notebook's sandbox must hold: one
+# left out would be imported from the repository instead, with the repository's folders.
+COURSE_MODULES = {path.stem for path in REPO_ROOT.glob("nst_*.py")}
 # Ways to reach the references, the checks or their frames without naming them, or to
 # blind the guard (a profiler hook).
 REACHING_NAMES = {"getattr", "setattr", "delattr", "vars", "globals", "locals", "exec",
@@ -173,7 +175,7 @@ def forbidden_uses(tree, exercise):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""]
             for module in modules:
-                if f"{module.split('.')[0]}.py" in COURSE_MODULES:
+                if module.split(".")[0] in COURSE_MODULES:
                     reasons.append(f"imports {module}, the course's reference code")
                 elif module.split(".")[0] in REACHING_MODULES:
                     reasons.append(f"imports {module} to reach outside the exercise")
@@ -246,9 +248,8 @@ def grade(notebook, name, timeout, full):
     # ignore_cleanup_errors: a submission may have deleted or locked its own sandbox.
     with tempfile.TemporaryDirectory(prefix="nst-grade-", ignore_cleanup_errors=True) as sandbox:
         sandbox = Path(sandbox)
-        # the module, its weights reader and the studio (notebook 08)
         for module in COURSE_MODULES:
-            shutil.copy2(REPO_ROOT / module, sandbox)
+            shutil.copy2(REPO_ROOT / f"{module}.py", sandbox)
         shutil.copytree(REPO_ROOT / "images", sandbox / "images")
         # the gallery's pictures and the trained networks, which notebook 07 compares
         shutil.copytree(REPO_ROOT / "generated_images", sandbox / "generated_images")

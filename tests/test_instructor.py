@@ -456,3 +456,12 @@ def test_every_exercise_is_followed_by_a_check_named_after_it():
             if "### BEGIN SOLUTION" in cell.source:
                 name = grade.exercise_name(cell.source)
                 assert cells[index + 1].source.strip() == f"nst.check_{name}({name})", path.stem
+
+
+def test_a_graded_notebooks_sandbox_holds_every_course_module():
+    """A module left out of the sandbox would be imported from the repository, with the
+    repository's folders (a submission's file deletions would reach them)."""
+    import tomllib
+
+    setup = tomllib.loads((nst.REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert grade.COURSE_MODULES == set(setup["py-modules"])
