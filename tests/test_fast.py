@@ -166,7 +166,8 @@ SHIPPED = nst.shipped_models()
 
 
 def test_every_shipped_network_comes_with_its_painting_settings_and_curve():
-    assert {"hokusai_great_wave", "van_gogh_cafe_terrace_at_night"} <= set(SHIPPED)
+    assert {"hokusai_great_wave", "van_gogh_cafe_terrace_at_night",
+            "kandinsky_composition_viii"} <= set(SHIPPED)
     for name, painting in SHIPPED.items():
         assert painting.exists(), name
         metadata = nst.model_metadata(name)
