@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# nbgrader's own environment, for instructors (make nbgrader); the tests use it too.
+NBGRADER_VENV := .venv-nbgrader
+NBGRADER_STAMP := $(NBGRADER_VENV)/.installed
 # The notebooks' kernel and the tools must come from the venv, not from whatever is first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: setup test test-quick unit unit-all notebooks lint strip outputs lab stylize gallery \
-	benchmark student grade clean browser-test photos train gallery-networks
+	benchmark student grade clean browser-test photos train gallery-networks nbgrader
 
 setup: $(STAMP)
 
@@ -30,11 +33,11 @@ TEST_ENV := NST_VGG19_WEIGHTS=quantized NST_STRICT_CLAIMS=1
 
 # What CI runs: the unit tests, then every notebook top to bottom at the settings a student
 # runs, every claim in its text asserted where its figure is drawn.
-test: setup lint
+test: setup lint $(NBGRADER_STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL) --durations=20
 
 # The same in quick mode (NST_QUICK=1: tiny images, a few steps) for local iteration.
-test-quick: setup lint
+test-quick: setup lint $(NBGRADER_STAMP)
 	NST_QUICK=1 $(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL)
 
 # The quick tier, for every edit: the unit tests that run in this process in seconds. Tests
@@ -43,7 +46,7 @@ test-quick: setup lint
 unit: setup
 	$(TEST_ENV) $(PY) -m pytest tests -m "not slow" -p no:cacheprovider
 
-unit-all: setup
+unit-all: setup $(NBGRADER_STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests -p no:cacheprovider --durations=10
 
 notebooks: setup
@@ -173,12 +176,30 @@ benchmark: setup
 student: setup
 	$(PY) instructor/student_copies.py --output build/student
 
-# make grade SUBMISSIONS="path/to/*.ipynb" [GRADES=grades.csv] [TIMEOUT=900]
+# make grade SUBMISSIONS="path/to/*.ipynb" [GRADES=grades.csv] [TIMEOUT=900] [JOBS=1]
 GRADES ?= grades.csv
 TIMEOUT ?= 900
+JOBS ?= 1
 grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="submissions/*.ipynb"'; exit 2; }
-	$(PY) instructor/grade.py $(SUBMISSIONS) --output $(GRADES) --timeout $(TIMEOUT)
+	$(PY) instructor/grade.py $(SUBMISSIONS) --output $(GRADES) --timeout $(TIMEOUT) \
+	    --jobs $(JOBS)
+
+# nbgrader, for instructors only (INSTRUCTORS.md): its own venv layered on the course's (a
+# .pth file adds the course's packages after its own), so the students' environment, where
+# nbgrader would switch on its instructor screens, stays as it is.
+COURSE_SITE = $(shell $(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+$(NBGRADER_STAMP): $(STAMP)
+	test -x $(NBGRADER_VENV)/bin/python || $(PYTHON) -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/python -c "import sysconfig; open(sysconfig.get_paths()['purelib'] \
+	    + '/course_venv.pth', 'w').write('import site; site.addsitedir(\"$(COURSE_SITE)\")\n')"
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet nbgrader==0.9.6
+	touch $@
+
+# make nbgrader DEST=folder: an nbgrader course of every notebook, graded like `make grade`.
+nbgrader: $(NBGRADER_STAMP)
+	@test -n "$(DEST)" || { echo 'usage: make nbgrader DEST=folder'; exit 2; }
+	$(NBGRADER_VENV)/bin/python instructor/nbgrader_course.py $(DEST)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) $(NBGRADER_VENV) build .pytest_cache

@@ -1,6 +1,7 @@
 """Grade submitted notebooks: run each headless, record every exercise check, write a CSV.
 
     python instructor/grade.py SUBMISSION.ipynb ... [--output grades.csv] [--timeout 900]
+                               [--jobs 2]
 
 A submission is not run as handed in: it is rebuilt from the committed notebook it is a copy
 of, with only its solutions (the lines between the fixed ones around each exercise) pasted
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -301,6 +303,8 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, default=Path("grades.csv"), help="the CSV")
     parser.add_argument("--timeout", type=int, default=900,
                         help="seconds per notebook before it is stopped (default 900)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="submissions graded at once, each in its own kernel (default 1)")
     parser.add_argument("--full", action="store_true",
                         help="run with the student settings, not quick mode (slower)")
     parser.add_argument("--run-one", nargs=2, help=argparse.SUPPRESS)
@@ -313,13 +317,18 @@ def main(argv=None):
     missing = [str(p) for p in args.submissions if not p.is_file()]
     if missing:
         parser.error(f"no such file: {', '.join(missing)}")
+    if args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
 
     rows = []
-    for submission in args.submissions:
-        row, checks = grade_submission(submission, args.timeout, args.full)
-        rows.append(row)
-        passed = sum(row[name] == "passed" for name in checks)
-        print(f"{submission}: {row['status']}, {passed}/{len(checks)} checks passed", flush=True)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each job waits on a process
+        graded = pool.map(lambda path: grade_submission(path, args.timeout, args.full),
+                          args.submissions)
+        for submission, (row, checks) in zip(args.submissions, graded, strict=True):
+            rows.append(row)
+            passed = sum(row[name] == "passed" for name in checks)
+            print(f"{submission}: {row['status']}, {passed}/{len(checks)} checks passed",
+                  flush=True)
 
     checks = course_checks()  # the rebuilt notebooks are course notebooks: no other checks
 

@@ -221,6 +221,17 @@ def test_a_check_cell_outcome_and_its_note(outputs, expected):
     assert grade.outcome(outputs) == expected
 
 
+@pytest.mark.parametrize("arguments, message", [
+    ([], "name at least one submitted notebook"),
+    (["gone.ipynb"], "no such file: gone.ipynb"),
+    ([str(STYLE_NOTEBOOK), "--jobs", "0"], "--jobs must be 1 or more"),
+])
+def test_the_grader_refuses_bad_arguments_in_one_line(arguments, message, capsys):
+    with pytest.raises(SystemExit):
+        grade.main(arguments)
+    assert capsys.readouterr().err.strip().endswith(message)
+
+
 def test_the_reference_is_found_by_metadata_then_by_file_name(tmp_path):
     copy = student_copy_of()
     assert grade.reference_for(tmp_path / "anything.ipynb", copy) == STYLE_NOTEBOOK
@@ -232,7 +243,7 @@ def test_the_reference_is_found_by_metadata_then_by_file_name(tmp_path):
 
 # ---------------------------------------------------------------------------------------
 # The grader end to end: student copies of notebook 03 with honest solutions and cheats,
-# graded in one run (each notebook takes 15-25 s)
+# graded in one run, two at a time
 # ---------------------------------------------------------------------------------------
 
 REFERENCE = "the reference solution"
@@ -286,6 +297,13 @@ def drop_exercise(name):
     return lambda notebook: notebook.cells.remove(exercise_cell(notebook, name))
 
 
+def drop_check(name):
+    def edit(notebook):
+        notebook.cells.remove(next(cell for cell in notebook.cells
+                                   if cell.source.startswith(f"nst.check_{name}(")))
+    return edit
+
+
 def forget_course(notebook):
     del notebook.metadata["nst_course"]
 
@@ -337,6 +355,18 @@ CASES = {
             "gram_matrix: calls nst.gram_matrix, the reference it should implement",
             "compute_style_cost: changes np.allclose, which lies outside the exercise",
         ]),
+    "aliases_deletes_a_check_and_patches.ipynb": (
+        {"gram_matrix": "g = nst.gram_matrix\nreturn g(A)",
+         "compute_layer_style_cost": LAYER_COST_WITHOUT_THE_4,
+         "compute_style_cost": "return tf.constant(0.0)"},
+        [drop_check("compute_layer_style_cost"),
+         insert_before("nst.check_compute_style_cost(",
+                       "import nst_checks\nnst_checks._compare = lambda *args, **kwargs: None")],
+        ("ok", "failed", "failed", "failed"), [
+            "gram_matrix: calls nst.gram_matrix, the reference it should implement",
+            "compute_layer_style_cost: compute_layer_style_cost is wrong...",
+            "compute_style_cost: ...",
+        ]),
     "imports_and_crashes.ipynb": (
         {"gram_matrix": "from nst_helpers import gram_matrix as g\nreturn g(A)",
          "compute_layer_style_cost": 'import sys\nreturn sys.modules["nst_helpers"]'
@@ -384,9 +414,11 @@ CASES = {
 NOT_A_NOTEBOOK = "broken.ipynb"
 
 
-def write_submission(folder, name):
+def write_submission(folder, name, handed_out=None):
+    """Write the case `name` as a learner would hand it in: the copy handed out (by default
+    make student's) with its solutions filled in and its edits made."""
     solutions, edits, _, _ = CASES[name]
-    notebook = write_solutions(student_copy_of(), {
+    notebook = write_solutions(handed_out or student_copy_of(), {
         exercise: reference_solution(exercise) if body == REFERENCE else body
         for exercise, body in solutions.items()})
     for edit in edits:
@@ -404,7 +436,7 @@ def grades(tmp_path_factory):
     output = folder / "out" / "grades.csv"
     completed = subprocess.run(
         [sys.executable, str(GRADER), *map(str, paths), str(folder / NOT_A_NOTEBOOK),
-         "--output", str(output), "--timeout", "60"],
+         "--output", str(output), "--timeout", "60", "--jobs", "2"],
         capture_output=True, text=True, timeout=1200)
     assert completed.returncode == 0, completed.stderr
     with output.open() as file:
