@@ -21,8 +21,8 @@ from nst_settings import (
     DEFAULT_TV_WEIGHT,
     IMAGE_SUFFIXES,
     MODEL_SUFFIX,
-    MODELS_DIR,
     PRESERVE_COLOR_CHOICES,
+    network_files,
 )
 
 CLI_EXAMPLE = (
@@ -89,8 +89,7 @@ def build_argument_parser():
 
 def _shipped_names():
     """The networks in models/, by file name alone: --help reads no file."""
-    files = sorted(MODELS_DIR.glob(f"*{MODEL_SUFFIX}"))
-    return ", ".join(path.name[: -len(MODEL_SUFFIX)] for path in files) or "none yet"
+    return ", ".join(network_files()) or "none yet"
 
 
 # What --model leaves out: every option of the optimisation.

@@ -25,14 +25,15 @@ offline VGG19 weights), nst_checks.py (the exercise checks, nst.check_<function 
 nst_studio.py (nst.Studio, the interactive studio of notebook 08) and nst_cli.py (the
 command line, `python nst_helpers.py --content C --style S --output G`).
 
-A function taught in a notebook has its reference version here under the same name and
-signature; its docstring names the notebook. Importing this module changes nothing
-(no global state, no downloads).
+A function taught in a notebook has its home here: the notebook's solution is its code, line
+for line (tests/test_one_home.py), and its docstring names the notebook. Importing this
+module changes nothing (no global state, no downloads).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import io
 import json
 import os
@@ -72,6 +73,7 @@ from nst_settings import (  # the course's defaults, re-exported: notebooks impo
     MODELS_DIR,
     PRESERVE_COLOR_CHOICES,
     REPO_ROOT,
+    network_files,
 )
 from nst_weights import (  # the offline weights reader, re-exported: notebooks import one name
     KERAS_WEIGHTS_FILE,
@@ -569,6 +571,22 @@ def make_feature_extractor(layer_names, weights="auto"):
 CONTENT_LAYER = "block4_conv2"
 
 
+def _activations_of_one_image(cost):
+    """A cost of two activations (1, n_H, n_W, n_C), its arguments checked first: both as
+    float32 tensors of the same shape holding one image, or a clear error, also inside
+    tf.function, instead of a silent broadcast. The cost itself is the notebook's solution
+    (tests/test_one_home.py), which a learner writes without these checks."""
+    first, second = inspect.signature(cost).parameters
+
+    @functools.wraps(cost)
+    def checked(a, b):
+        a, b = _same_shape(a, b, f"{first} and {second}")
+        _activation_dims(b)  # one image
+        return cost(a, b)
+
+    return checked
+
+
 def _activation_dims(a):
     """(n_H, n_W, n_C) of an activation of shape (1, n_H, n_W, n_C), as float32 tensors."""
     shape = tf.shape(a)
@@ -585,14 +603,16 @@ def _same_shape(first, second, names):
     return first, second
 
 
+@_activations_of_one_image
 def compute_content_cost(a_C, a_G):
     """J_content(C, G) = 1 / (4 n_H n_W n_C) * sum((a_C - a_G)^2).
 
     a_C, a_G: activations of one layer for C and G, shape (1, n_H, n_W, n_C).
     Returns a scalar tf.Tensor. Taught in notebook 02.
     """
-    a_C, a_G = _same_shape(a_C, a_G, "a_C and a_G")
-    n_H, n_W, n_C = _activation_dims(a_G)
+    # tf.shape, not a_G.shape: stylize compiles this cost once for images of every size,
+    # so the sizes are tensors, unknown while it is traced.
+    _, n_H, n_W, n_C = tf.unstack(tf.cast(tf.shape(a_G), tf.float32))
     return tf.reduce_sum(tf.square(a_C - a_G)) / (4.0 * n_H * n_W * n_C)
 
 
@@ -629,21 +649,24 @@ def gram_matrix(A):
     An uncentred second moment of the channels (the means are not subtracted, so it is not
     a covariance); G[i, i] says how active channel i is. Taught in notebook 03.
     """
-    A = tf.convert_to_tensor(A, tf.float32)
     return tf.matmul(A, A, transpose_b=True)
 
 
+@_activations_of_one_image
 def compute_layer_style_cost(a_S, a_G):
     """J_style^[l](S, G) = 1 / (4 n_C^2 (n_H n_W)^2) * sum((G_S - G_G)^2).
 
     a_S, a_G: activations of one layer for S and G, shape (1, n_H, n_W, n_C).
-    Returns a scalar tf.Tensor. Taught in notebook 03.
+    Returns a scalar tf.Tensor. Taught in notebook 03, where you unroll the activations
+    yourself (unroll does the same). stylize computes the style image's side once, with
+    style_target and layer_style_cost_from_target.
     """
-    a_S, a_G = _same_shape(a_S, a_G, "a_S and a_G")
-    n_H, n_W, n_C = _activation_dims(a_G)
-    G_S = gram_matrix(unroll(a_S))
-    G_G = gram_matrix(unroll(a_G))
-    return tf.reduce_sum(tf.square(G_S - G_G)) / (4.0 * n_C**2 * (n_H * n_W) ** 2)
+    shape = tf.shape(a_G)  # a tensor: a compiled cost may leave the sizes open (notebook 02)
+    A_S = tf.transpose(tf.reshape(a_S, [-1, shape[3]]))
+    A_G = tf.transpose(tf.reshape(a_G, [-1, shape[3]]))
+    _, n_H, n_W, n_C = tf.unstack(tf.cast(shape, tf.float32))
+    squared_difference = tf.reduce_sum(tf.square(gram_matrix(A_S) - gram_matrix(A_G)))
+    return squared_difference / (4.0 * n_C**2 * (n_H * n_W) ** 2)
 
 
 def compute_style_cost(style_activations, generated_activations, style_layers=STYLE_LAYERS):
@@ -652,13 +675,11 @@ def compute_style_cost(style_activations, generated_activations, style_layers=ST
     style_activations, generated_activations: {layer name: activation (1, n_H, n_W, n_C)}.
     Returns a scalar tf.Tensor. Taught in notebook 03.
     """
-    J_style = tf.constant(0.0)
-    for layer_name, weight in style_layers:
-        layer_cost = compute_layer_style_cost(
-            style_activations[layer_name], generated_activations[layer_name]
-        )
-        J_style += weight * layer_cost
-    return J_style
+    J = tf.constant(0.0)
+    for name, weight in style_layers:
+        a_S, a_G = style_activations[name], generated_activations[name]
+        J += weight * compute_layer_style_cost(a_S, a_G)
+    return J
 
 
 def style_target(a_S):
@@ -731,7 +752,6 @@ def total_variation(image):
     Added with a small weight, it removes the high-frequency speckle that VGG19 does not
     see but the eye does. Taught in notebook 05.
     """
-    image = tf.convert_to_tensor(image, tf.float32)
     down = tf.reduce_mean(tf.abs(image[:, 1:, :, :] - image[:, :-1, :, :]))
     across = tf.reduce_mean(tf.abs(image[:, :, 1:, :] - image[:, :, :-1, :]))
     return down + across
@@ -1448,17 +1468,19 @@ def synthesize_texture(style, style_layers, **options):
 RGB_TO_YIQ = np.array([[0.299, 0.587, 0.114],
                        [0.595716, -0.274453, -0.321263],
                        [0.211456, -0.522591, 0.311135]], np.float32)
-YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ).astype(np.float32)
 
 
 def rgb_to_yiq(image):
-    """RGB (..., 3) -> YIQ (..., 3): luminance first, then the two colour axes."""
-    return tf.tensordot(tf.convert_to_tensor(image, tf.float32), RGB_TO_YIQ.T, axes=1)
+    """RGB (..., 3) -> YIQ (..., 3): luminance first, then the two colour axes. image: a
+    float32 tf.Tensor. Taught in notebook 06."""
+    return tf.tensordot(image, RGB_TO_YIQ.T, axes=1)
 
 
 def yiq_to_rgb(image):
-    """The inverse of rgb_to_yiq (not clipped)."""
-    return tf.tensordot(tf.convert_to_tensor(image, tf.float32), YIQ_TO_RGB.T, axes=1)
+    """The inverse of rgb_to_yiq (not clipped), with the inverse of its matrix. Taught in
+    notebook 06."""
+    YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ).astype(np.float32)
+    return tf.tensordot(image, YIQ_TO_RGB.T, axes=1)
 
 
 def luminance_image(image, like=None):
@@ -1484,7 +1506,7 @@ def colour_mean_and_covariance(image):
     a point in RGB space: sum_p (x_p - mu)(x_p - mu)^T / (N - 1) over the N pixels (as
     np.cov), plus 1e-5 I, so that its inverse square root exists even for a grey image.
     Taught in notebook 06."""
-    pixels = tf.reshape(tf.convert_to_tensor(image, tf.float32), [-1, 3])
+    pixels = tf.reshape(image, [-1, 3])
     mean = tf.reduce_mean(pixels, axis=0)
     centred = pixels - mean
     count = tf.cast(tf.shape(pixels)[0], tf.float32)
@@ -1496,7 +1518,7 @@ def symmetric_matrix_power(matrix, power):
     """matrix^power of a symmetric positive-definite matrix: V diag(lambda^power) V^T, from
     its eigenvalues lambda and eigenvectors V (the columns of V, tf.linalg.eigh). Power 0.5
     is the symmetric square root, -0.5 its inverse. Taught in notebook 06."""
-    values, vectors = tf.linalg.eigh(tf.convert_to_tensor(matrix, tf.float32))
+    values, vectors = tf.linalg.eigh(matrix)
     return vectors @ tf.linalg.diag(values**power) @ tf.transpose(vectors)
 
 
@@ -1505,7 +1527,6 @@ def match_color(style, content):
     mu_C with A = Sigma_C^(1/2) Sigma_S^(-1/2) (symmetric square roots), the colour
     transfer of Gatys et al. 2017 (after Hertzmann's Image Analogies), clipped to [0, 1].
     Built from colour_mean_and_covariance and symmetric_matrix_power. Taught in notebook 06."""
-    style = tf.convert_to_tensor(style, tf.float32)
     mu_S, sigma_S = colour_mean_and_covariance(style)
     mu_C, sigma_C = colour_mean_and_covariance(content)
     A = symmetric_matrix_power(sigma_C, 0.5) @ symmetric_matrix_power(sigma_S, -0.5)
@@ -1678,7 +1699,8 @@ def fast_train_step(network, photos, style_targets, extractor, optimizer, alpha,
         pictures = network(photos, training=True)
         J_content, J_style = batch_perceptual_costs(photos, pictures, style_targets,
                                                     extractor)
-        J = total_cost(J_content, J_style, alpha, beta) + tv_weight * total_variation(pictures)
+        J = (total_cost(J_content, J_style, alpha, beta)
+             + tv_weight * total_variation(pictures))
     gradients = tape.gradient(J, network.trainable_variables)
     optimizer.apply_gradients(zip(gradients, network.trainable_variables, strict=True))
     return J, J_content, J_style
@@ -1735,14 +1757,24 @@ def _model_metadata_path(path):
 def shipped_models():
     """{name: the painting it was trained on} for every style network in models/ (trained
     by `make train`, see models/README.md). Used in notebook 07, the studio and --model."""
-    return {path.name[: -len(MODEL_SUFFIX)]: (REPO_ROOT / _metadata_at(path)["style"]).resolve()
-            for path in sorted(MODELS_DIR.glob(f"*{MODEL_SUFFIX}"))}
+    return {name: (REPO_ROOT / _metadata_at(path)["style"]).resolve()
+            for name, path in network_files(MODELS_DIR).items()}
 
 
 def model_metadata(model):
     """The JSON beside a style network (a name from shipped_models() or a path): its
     painting, training settings and losses."""
     return _metadata_at(_model_path(model))
+
+
+def training_curves(metadata):
+    """A network's cost curves from its JSON (model_metadata), as plot_losses takes them:
+    {"J", "alpha J_content", "beta J_style": {"step": training steps, "total": costs}}."""
+    steps = [metadata["loss_every"] * number for number in range(1, len(metadata["loss"]) + 1)]
+    curves = {"J": metadata["loss"],
+              "alpha J_content": [metadata["alpha"] * c for c in metadata["content_cost"]],
+              "beta J_style": [metadata["beta"] * s for s in metadata["style_cost"]]}
+    return {label: {"step": steps, "total": curve} for label, curve in curves.items()}
 
 
 def _metadata_at(path):

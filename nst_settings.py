@@ -15,6 +15,15 @@ MODELS_DIR = REPO_ROOT / "models"
 MODEL_SUFFIX = ".weights.npz"
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
+
+
+def network_files(folder=MODELS_DIR):
+    """{name: weights file} of the style networks in `folder`: a network's name is its
+    file's name without MODEL_SUFFIX."""
+    return {path.name[: -len(MODEL_SUFFIX)]: path
+            for path in sorted(folder.glob(f"*{MODEL_SUFFIX}"))}
+
+
 # Defaults of stylize and the command line: a good picture on a laptop CPU in a minute or
 # two (`make benchmark` times them). alpha and beta are discussed in notebook 04: the
 # Coursera assignment's 10 and 40 are for VGG19 fed pixels in [0, 1]; we feed the 0-255,

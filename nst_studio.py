@@ -581,8 +581,7 @@ class Studio:
                            beta * costs["style"]))
         if self._accepted % UPDATE_EVERY == 0:
             self._show_picture(np.asarray(image, np.float32)[0])
-            self.costs.value = _cost_plot(*zip(*self._live, strict=True))
-            self.costs.layout.display = None
+            self._show_costs(_cost_plot(*zip(*self._live, strict=True)))
             self._say(f"{kind.capitalize()}: {self._evaluations} of {self.progress.max} "
                       f"evaluations, cost {costs['total']:.3g}...")
 
@@ -618,20 +617,23 @@ class Studio:
     def _show_run(self, run):
         self._show_picture(run.image)
         if run.result is None:  # a network's picture: no costs were minimised for it
-            self.costs.value = b""
-            self.costs.layout.display = "none"  # an empty image shows as a broken one
+            self._show_costs(None)
             self._suggest_name()
             self._hide_overwrite()
             return
         history = run.result.history
         alpha = nst.DEFAULT_ALPHA
         beta = alpha / run.settings["ratio"]
-        self.costs.layout.display = None
-        self.costs.value = _cost_plot(
+        self._show_costs(_cost_plot(
             history["step"], history["total"], [alpha * c for c in history["content"]],
-            [beta * s for s in history["style"]], history.get("size"))
+            [beta * s for s in history["style"]], history.get("size")))
         self._suggest_name()
         self._hide_overwrite()
+
+    def _show_costs(self, plot):
+        """The cost plot (PNG bytes), or none: an empty image would show as a broken one."""
+        self.costs.value = plot or b""
+        self.costs.layout.display = None if plot else "none"
 
     def restore(self, number):
         """Bring back run `number` (1 for the first): its settings and its picture."""

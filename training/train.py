@@ -71,7 +71,9 @@ def build_argument_parser():
 
 
 if __name__ == "__main__":
-    build_argument_parser().parse_args()  # --help and argument errors before TensorFlow loads
+    # Parsed here, before TensorFlow loads (below), so that --help and argument errors answer
+    # at once; the run uses these.
+    COMMAND_LINE = build_argument_parser().parse_args()
 
 import nst_helpers as nst  # noqa: E402
 
@@ -312,22 +314,21 @@ def draw_losses(facts, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = facts["loss_every"] * (np.arange(len(facts["loss"])) + 1)
     figure, ax = plt.subplots(figsize=(6, 3.5))
-    for key, label, weight in (("loss", "J", 1.0),
-                               ("content_cost", "alpha J_content", facts["alpha"]),
-                               ("style_cost", "beta J_style", facts["beta"])):
-        ax.plot(steps, weight * np.asarray(facts[key]), label=label)
-    ax.set(yscale="log", xlabel="training step", ylabel="cost (mean of each 10 steps)",
+    nst.plot_losses(nst.training_curves(facts), ax=ax)
+    ax.set(xlabel="training step", ylabel=f"cost (mean of each {facts['loss_every']} steps)",
            title=f"{facts['name']}: {facts['batch']} crops of {facts['crop_size']} px a step")
-    ax.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
 
 
 def main(argv=None):
-    args = build_argument_parser().parse_args(argv)
+    return run(build_argument_parser().parse_args(argv))
+
+
+def run(args):
+    """Train as `args` say; 2 and one line on stderr for bad input."""
     try:
         return train(args)
     except (nst.ImageError, nst.WeightsError, ValueError, OSError, FloatingPointError) as error:
@@ -336,4 +337,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(COMMAND_LINE))
