@@ -1,12 +1,12 @@
 """Exercise checks: run a learner's function against the reference, explain mistakes.
 
-Every `nst.check_<name>(fn)` of the notebooks lives here and is re-exported by nst_helpers
-(notebooks import one name). No notebook teaches this machinery; what it does for a learner
+Every `nst.check_<name>(fn)` of the notebooks lives here; nst_helpers, the notebooks' one
+module, imports them by name. No notebook teaches this machinery; what it does for a learner
 is described in STYLE.md's "Exercises and checks": compare with the reference on hand-made
 and random inputs, eagerly and inside tf.function, print one stable line on success, and on
 failure name the likely mistake from a catalogue of wrong answers (tests/test_checks.py
 proves that each check rejects each of them). A guard fails a check whose function calls the
-reference it should write, or changes nst_helpers while it runs.
+reference it should write, or changes the course's modules while it runs.
 """
 
 import contextlib
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-import nst_helpers as nst
-from nst_helpers import (
+import nst_course as nst
+from nst_course import (
     VGG19_CONV_LAYERS,
     compute_content_cost,
     compute_layer_style_cost,
@@ -115,7 +115,7 @@ def _rounded(value):
 
 
 # What each exercise must not call besides the reference it re-implements: the helpers that
-# do the same work wholesale (nst_helpers' by name, Keras layers by their dotted path). The
+# do the same work wholesale (nst_course's by name, Keras layers by their dotted path). The
 # grader (instructor/grade.py) refuses them too. match_color is built from the learner's own
 # two pieces: their references together do most of its work.
 REFERENCE_SHORTCUTS = {
@@ -139,9 +139,12 @@ class _ReferenceUsed(AssertionError):
 
 
 def _modules_state():
-    """What a learner's function must leave alone: the names in nst_helpers and in here."""
-    return {**{f"nst_helpers.{k}": v for k, v in vars(nst).items()},
-            **{f"nst_checks.{k}": v for k, v in globals().items()}}
+    """What a learner's function must leave alone: the names of nst_helpers (the notebooks'
+    `nst`), of nst_course, where they are defined, and of this module."""
+    modules = {"nst": sys.modules.get("nst_helpers"), "nst_course": nst,
+               "nst_checks": sys.modules[__name__]}
+    return {f"{label}.{key}": value for label, module in modules.items() if module
+            for key, value in vars(module).items()}
 
 
 class _ReferenceGuard:
@@ -173,9 +176,8 @@ class _ReferenceGuard:
             key for key, value in now.items()
             if self.module_before.get(key, _MISSING) is not value})
         if changed:
-            shown = [key.replace("nst_helpers.", "nst.", 1) for key in changed]
             raise _ReferenceUsed(
-                f"{self.name} changed {', '.join(shown)} while it was checked; a solution "
+                f"{self.name} changed {', '.join(changed)} while it was checked; a solution "
                 "computes its result and changes nothing else.")
         if self.called:
             what = ("the reference of what you are writing" if self.called == f"nst.{self.name}"
@@ -186,8 +188,8 @@ class _ReferenceGuard:
 
 
 def _shortcut_code(name):
-    """(the code object a call of `name` runs, the name as a learner writes it): an
-    nst_helpers function's, or a Keras layer's call method ("keras.layers.X"); (None, ...)
+    """(the code object a call of `name` runs, the name as a learner writes it): a
+    course function's, or a Keras layer's call method ("keras.layers.X"); (None, ...)
     for a constant."""
     if name.startswith("keras."):
         import keras

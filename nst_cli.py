@@ -1,8 +1,8 @@
 """The command line: `python nst_helpers.py --content C --style S --output G`.
 
-Arguments are read and checked here before nst_helpers (and with it TensorFlow) is
+Arguments are read and checked here before nst_course (and with it TensorFlow) is
 imported, so that --help and a mistyped option answer at once; the work itself is
-nst_helpers.stylize (optimisation) or nst_helpers.fast_stylize (--model).
+nst_course.stylize (optimisation) or nst_course.fast_stylize (--model).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def main(argv=None):
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    import nst_helpers as nst  # TensorFlow loads here, once the arguments are known good
+    import nst_course as nst  # TensorFlow loads here, once the arguments are known good
 
     try:
         nst._check_parent_folders(output)  # refuse now rather than after minutes of work
@@ -166,7 +166,7 @@ def _load_style(path, size, factor):
     at factor times that size instead of enlarged by stylize, which would blur its strokes
     (enlarged only as far as the file lacks the pixels). Below 1 stylize shrinks it, and
     says so if that leaves VGG19 too few pixels."""
-    import nst_helpers as nst
+    import nst_course as nst
 
     image = nst.load_image(path, size)
     if not factor > 1:
@@ -179,7 +179,7 @@ def _load_style(path, size, factor):
 
 def _paint_with_model(args, content, output):
     """--model: the picture in one forward pass, saved with a JSON naming the network."""
-    import nst_helpers as nst
+    import nst_course as nst
 
     metadata = nst.model_metadata(args.model)
     network = nst.load_style_network(args.model)

@@ -1,7 +1,7 @@
 """The interactive studio of notebook 08: style transfer with buttons and sliders.
 
     import nst_helpers as nst
-    studio = nst.Studio()   # nst.Studio is this module's Studio, imported on first use
+    studio = nst.Studio()   # nst.Studio is this module's Studio
     studio                  # in JupyterLab: the panel
 
 Choose a photo and a painting (or upload your own), set alpha/beta, the style layers'
@@ -23,8 +23,8 @@ preview(), render(), instant(), stop(), wait(), apply_preset(name),
 load_upload(name, data, role), restore(number), save(overwrite=False); studio.image,
 studio.history, studio.message, studio.network (the chosen painting's network, or None).
 
-This module needs ipywidgets (and matplotlib for the cost curves); nst_helpers does not
-import it, so the reference code stays usable without them.
+This module needs ipywidgets (and matplotlib for the cost curves); nst_course does not
+import it, so the course's code stays usable without them.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import ipywidgets as widgets
 import numpy as np
 from PIL import Image
 
-import nst_helpers as nst
+import nst_course as nst
 
 # A Preview is small and short so that a picture comes back within seconds on a laptop CPU.
 PREVIEW_SIZE = 128

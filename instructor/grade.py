@@ -9,12 +9,12 @@ in, so edited checks and added cells count for nothing. A solution that adds cod
 its function, or reaches for the reference it should implement (nst.gram_matrix, an import
 of nst_helpers, getattr, sys.modules, ...) is failed and replaced by the unwritten stub.
 Each rebuilt notebook runs in its own process, in a fresh sandbox folder holding copies of
-nst_helpers.py, images/, generated_images/ and models/, with a time limit. A notebook that
-hangs is stopped, one that crashes its kernel or deletes files harms only its own sandbox:
-the others are still graded. The CSV has one row per submission, one column per check
-(passed / failed / error, empty when the notebook has no such check) and the reasons of the
-failures in `notes`; a summary is printed and saved beside it. Notebooks run in quick mode
-(NST_QUICK=1) unless --full is given.
+the course's modules (nst_*.py), images/, generated_images/ and models/, with a time limit.
+A notebook that hangs is stopped, one that crashes its kernel or deletes files harms only
+its own sandbox: the others are still graded. The CSV has one row per submission, one column
+per check (passed / failed / error, empty when the notebook has no such check) and the
+reasons of the failures in `notes`; a summary is printed and saved beside it. Notebooks run
+in quick mode (NST_QUICK=1) unless --full is given.
 """
 
 import argparse
@@ -40,13 +40,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 COURSE_NOTEBOOKS = REPO_ROOT / "notebooks"
 CHECK_CALL = re.compile(r"nst\.check_(\w+)\(")
 # A wrong or unwritten answer. An error output names only the exception's class: the checks'
-# guard raises nst_helpers._ReferenceUsed, an AssertionError of its own.
+# guard raises nst_checks._ReferenceUsed, an AssertionError of its own.
 FAILED_ERRORS = {"AssertionError", "_ReferenceUsed", "NotImplementedError"}
 
 # What a solution may not use: the reference named like the exercise, and the helpers that
 # do its work wholesale (nst_helpers.REFERENCE_SHORTCUTS, which the checks' dynamic guard
 # uses too and which catches what this static look cannot see).
-HELPER_MODULE_NAMES = {"nst", "nst_helpers", "nst_checks"}
+HELPER_MODULE_NAMES = {"nst", "nst_helpers", "nst_course", "nst_checks"}
 # nst_helpers and every module beside it, which a graded notebook's sandbox must hold: one
 # left out would be imported from the repository instead, with the repository's folders.
 COURSE_MODULES = {path.stem for path in REPO_ROOT.glob("nst_*.py")}
@@ -170,7 +170,7 @@ def forbidden_uses(tree, exercise):
                 helper_bases.add(node.value)
             reasons += attribute_reasons(ast.unparse(node), node.attr, exercise, wholesale)
             if on_helpers and node.attr.startswith("_"):
-                reasons.append(f"uses {ast.unparse(node)}, a private part of nst_helpers")
+                reasons.append(f"uses {ast.unparse(node)}, a private part of the course's code")
             if not isinstance(node.ctx, ast.Load):
                 reasons.append(f"changes {ast.unparse(node)}, which lies outside the exercise")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):

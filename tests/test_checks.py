@@ -1130,7 +1130,7 @@ def test_every_shortcut_names_something_the_guard_can_see():
     """A misspelt REFERENCE_SHORTCUTS entry would guard nothing."""
     for shortcuts in nst.REFERENCE_SHORTCUTS.values():
         for shortcut in shortcuts:
-            code, _ = nst._shortcut_code(shortcut)
+            code, _ = nst_checks._shortcut_code(shortcut)
             assert code is not None, shortcut
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import nst_cli
+import nst_course as course  # where the course's code runs: patched there
 import nst_helpers as nst
 
 CONTENT = str(nst.IMAGES_DIR / "content" / "chelsea_cat.jpg")
@@ -40,7 +41,7 @@ def cli(capsys, monkeypatch):
     def call(*args, work=False):
         with monkeypatch.context() as patch:
             if not work:
-                patch.setattr(nst, "make_feature_extractor", reaches_vgg19)
+                patch.setattr(course, "make_feature_extractor", reaches_vgg19)
             capsys.readouterr()
             try:
                 code = nst_cli.main([str(arg) for arg in args])
@@ -203,7 +204,7 @@ def test_one_pass_flag_reaches_stylize(tmp_path, monkeypatch, flag, schedule):
         seen.update(options)
         raise ValueError("stop here")
 
-    monkeypatch.setattr(nst, "stylize", fake_stylize)
+    monkeypatch.setattr(course, "stylize", fake_stylize)
     status = nst_cli.main(["--content", CONTENT, "--style", STYLE, "--output",
                            str(tmp_path / "x.jpg"), "--size", "64", *flag])
     assert status == 2 and seen["schedule"] == schedule
@@ -220,14 +221,14 @@ def test_style_scale_above_1_reads_the_painting_larger_rather_than_enlarging_it(
         history = {"step": [1], "seconds": [0.0], "total": [1.0], "size": [64]}
         return nst.OptimizationResult(content, history, "finished", {"style_scale": 1.0})
 
-    monkeypatch.setattr(nst, "stylize", fake_stylize)
+    monkeypatch.setattr(course, "stylize", fake_stylize)
     output = tmp_path / "x.jpg"
     status = nst_cli.main(["--content", CONTENT, "--style", STYLE, "--output", str(output),
                            "--size", "64", "--style-scale", "2", "--quiet"])
     assert status == 0 and seen["style_scale"] == 1.0
     sharp = nst.load_image(STYLE, 128)
     np.testing.assert_allclose(seen["style"], sharp, atol=1e-6)
-    enlarged = nst._rescaled(nst.load_image(STYLE, 64), 2.0)
+    enlarged = course._rescaled(nst.load_image(STYLE, 64), 2.0)
     assert float(np.abs(sharp - enlarged).mean()) > 0.01  # the two really differ
     assert json.loads(output.with_suffix(".json").read_text())["style_scale"] == 2.0
 
@@ -239,7 +240,7 @@ def test_style_scale_below_1_is_left_to_stylize(tmp_path, monkeypatch):
         seen.update(options, style=style[0])
         raise ValueError("stop here")
 
-    monkeypatch.setattr(nst, "stylize", fake_stylize)
+    monkeypatch.setattr(course, "stylize", fake_stylize)
     status = nst_cli.main(["--content", CONTENT, "--style", STYLE, "--output",
                            str(tmp_path / "x.jpg"), "--size", "64", "--style-scale", "0.5"])
     assert status == 2 and seen["style_scale"] == 0.5

@@ -162,7 +162,7 @@ GRAM_SOLUTION = "return tf.matmul(A, A, transpose_b=True)"
      ["uses getattr to reach outside the exercise",
       "uses the module nst itself, not one of its functions"]),
     ("return nst.style_target(A)", ["calls nst.style_target, which does the work of gram_matrix"]),
-    ("return nst._run_check(A)", ["uses nst._run_check, a private part of nst_helpers"]),
+    ("return nst._run_check(A)", ["uses nst._run_check, a private part of the course's code"]),
     ('import sys\nreturn sys.modules["nst_helpers"].unroll(A)',
      ["uses sys.modules to reach outside the exercise"]),
     ('return globals()["nst"].unroll(A)', ["uses globals to reach outside the exercise"]),

@@ -1,5 +1,5 @@
 """One home for each taught function: the solution a notebook shows is, line for line, the
-body of the nst_helpers function of the same name, the code the later notebooks, stylize
+body of the nst_course function of the same name, the code the later notebooks, stylize
 and the command line run. The module is the home; this test fails when a notebook's
 solution and the module drift apart.
 
@@ -20,7 +20,7 @@ sys.path.insert(0, str(nst.REPO_ROOT / "instructor"))
 from grade import exercise_name  # noqa: E402
 from student_copies import BEGIN  # noqa: E402
 
-MODULE = ast.parse((nst.REPO_ROOT / "nst_helpers.py").read_text())
+MODULE = ast.parse((nst.REPO_ROOT / "nst_course.py").read_text())
 DEFINED = {node.name: node for node in MODULE.body if isinstance(node, ast.FunctionDef)}
 
 
@@ -59,7 +59,7 @@ def test_a_notebooks_solution_is_the_modules_code(source):
     name = exercise_name(source)
     notebook_function = next(node for node in ast.parse(source).body
                              if isinstance(node, ast.FunctionDef) and node.name == name)
-    assert name in DEFINED, f"nst_helpers has no {name}"
+    assert name in DEFINED, f"nst_course has no {name}"
     assert code(notebook_function) == code(DEFINED[name])
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import nst_course as course  # where the course's code runs: patched there
 import nst_helpers as nst
 
 TARGET = np.random.default_rng(5).random((1, 8, 8, 3)).astype(np.float32)
@@ -262,7 +263,7 @@ def test_each_stage_starts_from_the_enlarged_result_with_the_content_detail_back
     content[:, ::2] = 1.0  # stripes: detail a 4-px version cannot hold
     small = tf.image.resize(content, (4, 4), "area")
     coarse_result = tf.fill((1, 4, 4, 3), 0.5)
-    start = nst._with_detail_back(nst.initial_image(content, coarse_result), content, small)
+    start = course._with_detail_back(nst.initial_image(content, coarse_result), content, small)
     # the coarse result's flat grey plus the stripes' detail around their mean
     np.testing.assert_allclose(start.numpy()[0, :, 3, 0],
                                np.clip(0.5 + content[0, :, 3, 0] - 0.5, 0, 1), atol=0.05)

@@ -47,7 +47,7 @@ def build_argument_parser():
              "out as large as in its pictures")
     add("--alpha", type=float, default=settings.DEFAULT_ALPHA, help="content weight")
     add("--beta", type=float, default=settings.FAST_BETA,
-        help="style weight (lower than the command line's: see FAST_BETA in nst_helpers)")
+        help="style weight (lower than the command line's: see FAST_BETA in nst_settings)")
     add("--tv-weight", type=float, default=settings.DEFAULT_TV_WEIGHT, help="smoothness weight")
     add("--learning-rate", type=float, default=1e-3, help="Adam's step size")
     add("--seed", type=int, default=1)
@@ -75,7 +75,7 @@ if __name__ == "__main__":
     # at once; the run uses these.
     COMMAND_LINE = build_argument_parser().parse_args()
 
-import nst_helpers as nst  # noqa: E402
+import nst_course as nst  # noqa: E402
 
 tf = nst.tf
 SETTINGS_THAT_MUST_MATCH = ("style", "crop_size", "batch", "alpha", "beta", "tv_weight",
@@ -152,7 +152,7 @@ class Trainer:
         self.targets = nst.batch_style_targets(style, self.extractor)
         self.losses = np.zeros((0, 3), np.float32)  # J, J_content, J_style per step
         self.seconds = 0.0
-        # No AutoGraph: it reads the source again, and nst_helpers.py may be edited meanwhile.
+        # No AutoGraph: it reads the source again, and nst_course.py may be edited meanwhile.
         self.step_function = tf.function(nst.fast_train_step, autograph=False)
 
     @property
