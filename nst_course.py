@@ -113,7 +113,6 @@ tf = _import_tensorflow_quietly()
 # 1. Course settings
 # ---------------------------------------------------------------------------------------
 
-
 QUICK_MODE_VARIABLE = "NST_QUICK"
 
 

@@ -16,7 +16,6 @@ MODEL_SUFFIX = ".weights.npz"
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
-
 def network_files(folder=MODELS_DIR):
     """{name: weights file} of the style networks in `folder`: a network's name is its
     file's name without MODEL_SUFFIX."""
