@@ -79,7 +79,10 @@ WITH_EXERCISES = [path for path in NOTEBOOKS if "### BEGIN SOLUTION" in path.rea
 def test_student_copy_fails_at_the_first_exercise_and_no_check_passes(path, monkeypatch):
     monkeypatch.setenv("NST_QUICK", "1")
     reference = nbformat.read(path, as_version=4)
-    executed = execute(student_copies.student_copy(reference, path.stem), path.parent)
+    copy = student_copies.student_copy(reference, path.stem)
+    last_check = max(i for i, cell in enumerate(copy.cells) if "nst.check_" in cell.source)
+    del copy.cells[last_check + 1:]  # what follows the last check cannot change a verdict
+    executed = execute(copy, path.parent)
     first_check = next(i for i, cell in enumerate(executed.cells)
                        if cell.cell_type == "code" and "nst.check_" in cell.source
                        or "train_step(generated)" in cell.source)
