@@ -42,6 +42,7 @@ import socket
 import sys
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1829,12 +1830,24 @@ def fast_stylize(photo, model):
         path = _model_path(model).resolve()
         stat = path.stat() if path.exists() else None  # a replaced file is read again
         model = _cached_network(path, stat and (stat.st_mtime_ns, stat.st_size, stat.st_ino))
-    return _run_network(model, photo)
+    return _forward_pass(model)(photo)
 
 
-@tf.function(reduce_retracing=True, autograph=False)  # AutoGraph would re-read this file
-def _run_network(network, photo):
-    return network(photo, training=False)
+# One compiled forward pass per network, traced once for photos of any size and dropped with
+# the network. A function shared by every network was traced again for each network and
+# size, and TensorFlow printed a warning about retracing under notebook 07's grid.
+_FORWARD_PASSES = weakref.WeakKeyDictionary()
+_ANY_PHOTO = tf.TensorSpec([None, None, None, 3], tf.float32)
+
+
+def _forward_pass(network):
+    """network(photo, training=False), compiled once for photos of any size."""
+    if network not in _FORWARD_PASSES:
+        held = weakref.ref(network)  # the compiled function must not keep the network alive
+        _FORWARD_PASSES[network] = tf.function(  # no AutoGraph: it would re-read this file
+            lambda photo: held()(photo, training=False), input_signature=[_ANY_PHOTO],
+            autograph=False)
+    return _FORWARD_PASSES[network]
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Fast style transfer (notebook 07): the transformation network, its training, resuming,
 the shipped networks, --model and bad input."""
 
+import gc
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import nst_cli
+import nst_course as course
 import nst_helpers as nst
 
 tf = nst.tf
@@ -185,6 +187,20 @@ def test_a_shipped_network_paints_closer_in_style_to_its_painting(name, extracto
     _, photo_style = nst.batch_perceptual_costs(photo, photo, targets, extractor)
     _, picture_style = nst.batch_perceptual_costs(photo, picture, targets, extractor)
     assert float(picture_style) < 0.5 * float(photo_style)
+
+def test_each_network_is_compiled_once_for_every_size_and_let_go_with_it(tiny_network):
+    """A grid of networks by photos (notebook 07) traces each network once, so TensorFlow
+    has no retracing to warn about; a network no longer used takes its graph with it."""
+    other = nst.transformation_network((4, 4, 8), 1)
+    for size in (40, 56, 72):
+        for network in (tiny_network, other):
+            nst.fast_stylize(tf.random.uniform((1, size, size + 8, 3), seed=size), network)
+    assert course._FORWARD_PASSES[tiny_network].experimental_get_tracing_count() == 1
+    assert course._FORWARD_PASSES[other].experimental_get_tracing_count() == 1
+    held = len(course._FORWARD_PASSES)
+    del other, network  # the loop's name held it too
+    gc.collect()
+    assert len(course._FORWARD_PASSES) == held - 1
 
 
 # --- bad input: one clear line, nothing written --------------------------------------------
