@@ -58,12 +58,13 @@ os.environ["JUPYTER_PATH"] = os.pathsep.join(
 
 def cell_metadata(cell):
     """nbgrader's metadata for one cell of a course notebook."""
+    check = cell.cell_type == "code" and CHECK_CELL.fullmatch(cell.source.strip())
     if cell.cell_type == "code" and BEGIN in cell.source:
         role = {"solution": True, "grade": False, "locked": False,
                 "grade_id": exercise_name(cell.source)}
-    elif cell.cell_type == "code" and CHECK_CELL.fullmatch(cell.source.strip()):
+    elif check:
         role = {"solution": False, "grade": True, "locked": True, "points": POINTS,
-                "grade_id": f"check_{CHECK_CELL.fullmatch(cell.source.strip())[1]}"}
+                "grade_id": f"check_{check[1]}"}
     else:
         role = {"solution": False, "grade": False, "locked": True,
                 "grade_id": f"cell-{cell.id}"}
