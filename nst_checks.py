@@ -1972,7 +1972,7 @@ def check_fast_train_step(fn):
               f"J {expected[0, 0]:.5g} then {expected[1, 0]:.5g}")
 
 
-# Notebook 08: a stopping rule for a run (the callback collects the costs, should_stop asks).
+# Notebook 08: a stopping rule for a run (on_evaluation collects the costs, should_stop asks).
 
 def _plateau_cases():
     """(description, costs, patience, tolerance): hand-made runs of accepted costs, chosen
@@ -2074,8 +2074,8 @@ def check_plateau_reached(fn):
         if given != costs:
             raise AssertionError(
                 f"plateau_reached changed costs on {description}. Hint: only read costs: the "
-                "callback keeps adding to that list while the run goes on (slices and min() "
-                "leave it as it is; pop, sort and del change it).")
+                "run's on_evaluation keeps adding to that list while it goes on (slices and "
+                "min() leave it as it is; pop, sort and del change it).")
         if not isinstance(answer, (bool, np.bool_)):
             raise AssertionError(
                 f"plateau_reached returned {answer!r} (a {type(answer).__name__}) on "

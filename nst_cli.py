@@ -21,7 +21,9 @@ from nst_settings import (
     DEFAULT_TV_WEIGHT,
     IMAGE_SUFFIXES,
     MODEL_SUFFIX,
+    OPTIMIZER_CHOICES,
     PRESERVE_COLOR_CHOICES,
+    StylizeOptions,
     network_files,
 )
 
@@ -61,7 +63,7 @@ def build_argument_parser():
     add("--one-pass", action="store_true",
         help=f"optimise at full size only; above {COARSE_TO_FINE_ABOVE} px the default "
              "starts at half size and finishes at full size, which is several times faster")
-    add("--optimizer", choices=("lbfgs", "adam"), default="lbfgs",
+    add("--optimizer", choices=OPTIMIZER_CHOICES, default="lbfgs",
         help="lbfgs converges in fewer steps; adam uses less memory (default lbfgs)")
     add("--learning-rate", type=float, default=0.02, help="Adam's step size (default 0.02)")
     add("--alpha", type=float, default=DEFAULT_ALPHA,
@@ -114,6 +116,7 @@ def main(argv=None):
     output = Path(args.output)
     try:
         _check_output_and_masks(args, output)
+        options = None if args.model else _stylize_options(args)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -128,15 +131,9 @@ def main(argv=None):
         masks = [nst._read_rgb_pixels(Path(path)) for path in args.mask] if args.mask else None
         if masks is not None:
             nst._checked_masks(masks, content, len(styles))  # an empty mask: before any work
-        result = nst.stylize(
-            content, styles, style_blend=args.style_blend, alpha=args.alpha, beta=args.beta,
-            tv_weight=args.tv_weight, optimizer=args.optimizer, steps=args.steps,
-            learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
-            preserve_color=args.preserve_color, masks=masks,
-            style_scale=1.0 if args.style_scale > 1 else args.style_scale,  # >1: _load_style
-            schedule=None if args.one_pass else "auto", progress=not args.quiet,
-        )
-        result.settings["style_scale"] = args.style_scale
+        scaled = options.replace(style_scale=1.0) if args.style_scale > 1 else options
+        result = nst.stylize(content, styles, scaled, masks=masks, progress=not args.quiet)
+        result.settings["style_scale"] = args.style_scale  # above 1: done by _load_style
         paths = nst.save_artwork(result, output, overwrite=args.overwrite,
                                  content=args.content, style=args.style)
     except (nst.ImageError, nst.WeightsError, nst.ModelError, ValueError, OSError) as error:
@@ -144,8 +141,18 @@ def main(argv=None):
         return 2
     evaluations = len(result.history["step"])
     print(f"wrote {paths[0]} and {paths[1].name} in {result.seconds:.0f} s ({evaluations} cost "
-          f"evaluation{'' if evaluations == 1 else 's'}, {result.stop_reason})")
-    return 0 if result.stop_reason == "finished" else 1
+          f"evaluation{'' if evaluations == 1 else 's'}, {result.note or result.stop_reason})")
+    return 0 if result.stop_reason is nst.StopReason.FINISHED else 1
+
+
+def _stylize_options(args):
+    """The optimisation's options, checked before TensorFlow loads."""
+    return StylizeOptions(
+        alpha=args.alpha, beta=args.beta, tv_weight=args.tv_weight,
+        style_blend=args.style_blend, optimizer=args.optimizer, steps=args.steps,
+        learning_rate=args.learning_rate, seed=args.seed, weights=args.weights,
+        preserve_color=args.preserve_color, style_scale=args.style_scale,
+        schedule=None if args.one_pass else "auto")
 
 
 def _check_output_and_masks(args, output):

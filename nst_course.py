@@ -32,6 +32,8 @@ module changes nothing (no global state, no downloads).
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import functools
 import inspect
 import io
@@ -54,21 +56,27 @@ from nst_settings import (  # the course's defaults, passed on to the notebooks 
     COARSE_TO_FINE_FACTOR,
     COARSE_TO_FINE_LAST_SHARE,
     COARSE_TO_FINE_START,
+    CONTENT_LAYER,
     DEFAULT_ALPHA,
     DEFAULT_BETA,
     DEFAULT_SIZE,  # noqa: F401  (passed on to the notebooks, as all of these)
-    DEFAULT_STEPS,
-    DEFAULT_TV_WEIGHT,
+    DEFAULT_STEPS,  # noqa: F401
+    DEFAULT_TV_WEIGHT,  # noqa: F401
     FAST_BETA,  # noqa: F401
     FAST_RESIDUAL_BLOCKS,
     FAST_WIDTHS,
     GENERATED_DIR,  # noqa: F401
     IMAGE_SUFFIXES,
     IMAGES_DIR,
+    INIT_CHOICES,  # noqa: F401
+    MIN_IMAGE_SIDE,
     MODEL_SUFFIX,
     MODELS_DIR,
-    PRESERVE_COLOR_CHOICES,
+    OPTIMIZER_CHOICES,
+    PRESERVE_COLOR_CHOICES,  # noqa: F401
     REPO_ROOT,
+    STYLE_LAYERS,
+    StylizeOptions,
     network_files,
 )
 from nst_weights import (  # the offline weights reader, passed on to the notebooks
@@ -174,9 +182,6 @@ def set_seed(seed):
 # 2. Images
 # ---------------------------------------------------------------------------------------
 
-# VGG19 halves the resolution four times before block5; 32 px leaves block5 a 2x2 grid,
-# the least on which its features (and a Gram matrix over positions) still mean anything.
-MIN_IMAGE_SIDE = 32
 # Far beyond what a CPU can stylise: larger files are refused as likely decompression bombs.
 MAX_IMAGE_PIXELS = 60_000_000
 
@@ -537,12 +542,6 @@ def make_feature_extractor(layer_names, weights="auto"):
 # 5. Content cost
 # ---------------------------------------------------------------------------------------
 
-# Gatys et al. take content from conv4_2: deep enough to ignore exact pixels, shallow
-# enough to keep the layout. Notebook 05 compares it with the Coursera assignment's
-# block5_conv4.
-CONTENT_LAYER = "block4_conv2"
-
-
 def _activations_of_one_image(cost):
     """A cost of two activations (1, n_H, n_W, n_C), its arguments checked first: both as
     float32 tensors of the same shape holding one image, or a clear error, also inside
@@ -591,19 +590,6 @@ def compute_content_cost(a_C, a_G):
 # ---------------------------------------------------------------------------------------
 # 6. Style cost
 # ---------------------------------------------------------------------------------------
-
-# Gatys et al.'s choice (and the Coursera assignment's): the first convolution of every
-# block, equal weights. Equal weights are not equal in effect: notebook 03 measures each
-# layer's share, and balanced_style_layers evens them out. A tuple: it is the default of
-# several functions, and a default must not be changeable in place.
-STYLE_LAYERS = (
-    ("block1_conv1", 0.2),
-    ("block2_conv1", 0.2),
-    ("block3_conv1", 0.2),
-    ("block4_conv1", 0.2),
-    ("block5_conv1", 0.2),
-)
-
 
 def unroll(a):
     """(1, n_H, n_W, n_C) -> (n_C, n_H * n_W): one row per channel, one column per position.
@@ -819,6 +805,18 @@ def lbfgs(cost_and_gradient, start, steps):
     return best_image, costs
 
 
+class StopReason(enum.Enum):
+    """Why a run ended."""
+
+    FINISHED = "finished"  # every evaluation it was given
+    STOPPED = "stopped"  # should_stop() asked for it (a Stop button, a plateau rule)
+    INTERRUPTED = "interrupted"  # Ctrl-C
+    NOT_FINITE = "not finite"  # a cost became NaN or infinite
+
+    def __str__(self):
+        return self.value
+
+
 @dataclass
 class OptimizationResult:
     """What optimize_image and stylize return.
@@ -826,14 +824,15 @@ class OptimizationResult:
     image: the best image seen (lowest total cost), shape (1, H, W, 3) in [0, 1].
     history: one entry per cost evaluation: "step", "seconds" since the start, and each
     cost term ("total", "content", "style", ...); from stylize, also the "size" evaluated.
-    stop_reason: "finished", "interrupted" (Ctrl-C) or a sentence saying why it stopped
-    early.
+    stop_reason: a StopReason; note: a sentence on why, when it ended early.
+    settings: from stylize, its options and what they came to (StylizeOptions.as_json).
     """
 
     image: tf.Tensor
     history: dict
-    stop_reason: str
+    stop_reason: StopReason
     settings: dict = field(default_factory=dict)
+    note: str = ""
 
     @property
     def seconds(self):
@@ -848,6 +847,29 @@ class OptimizationResult:
         return min(final) if final else float("nan")
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """One cost evaluation, as on_evaluation(evaluation) sees it during a run.
+
+    step: 1 for the run's first evaluation, counted across stages; evaluations: how many
+    the run may make in all. image: the image evaluated, (1, H, W, 3). costs: each term as
+    the loss returned it, as floats ("total", "content", "style", "tv" from stylize);
+    weighted: what each term adds to the total (alpha * J_content ...; from stylize, else
+    the costs). stage and stages: which of the coarse-to-fine stages, counted from 1; size:
+    the longest side evaluated; seconds since the run began.
+    """
+
+    step: int
+    evaluations: int
+    image: tf.Tensor
+    costs: dict
+    weighted: dict
+    stage: int
+    stages: int
+    size: int
+    seconds: float
+
+
 class _NonFiniteLoss(Exception):
     pass
 
@@ -860,31 +882,27 @@ class _StopRequested(Exception):
     """should_stop() said so: a Stop button, say."""
 
 
-STOPPED = "stopped"  # the stop_reason when should_stop() asked for it
-
-
 def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning_rate=0.02,
-                   progress=True, callback=None, callback_every=0, should_stop=None,
-                   loss_args=(), label=None, compiled=None):
+                   progress=True, on_evaluation=None, should_stop=None, loss_args=(),
+                   label=None, compiled=None):
     """Minimise loss_fn(image, *loss_args)["total"] over the pixels of an image in [0, 1].
 
     loss_fn maps a (1, H, W, 3) image (and `loss_args`, such as targets) to a dict of scalar
     costs including "total"; it is compiled with tf.function for images and targets of any
     size. Runs that share a loss (the stages of a coarse-to-fine run) pass the same
     `compiled = compile_costs_and_gradient(loss_fn)` and trace it once. label names the run
-    on the progress bar. optimizer: "lbfgs"
-    (scipy's L-BFGS-B, `steps` cost evaluations) or "adam" (`steps` updates of size about
-    `learning_rate`).
-    callback(iteration, image, costs) is called every `callback_every` accepted iterations
-    (0: never): every Adam update is one; for L-BFGS, only the points its line search
-    accepts, never a rejected trial. should_stop() is asked before every evaluation; when it
-    returns True the run ends with stop_reason STOPPED. Ctrl-C stops early too, and so does a
-    NaN or infinite cost, with a message; each keeps the best image so far.
+    on the progress bar. optimizer: "lbfgs" (scipy's L-BFGS-B, `steps` cost evaluations) or
+    "adam" (`steps` updates of size about `learning_rate`).
+    on_evaluation(evaluation) is called after every cost evaluation with an Evaluation
+    (L-BFGS's line search evaluates trial points too). should_stop() is asked before every
+    evaluation; when it returns True the run ends with StopReason.STOPPED. Ctrl-C stops
+    early too, and so does a NaN or infinite cost, with a note; each keeps the best image
+    so far.
     """
     initial_image = tf.convert_to_tensor(initial_image, tf.float32)
     if not bool(tf.reduce_all(tf.math.is_finite(initial_image))):
         raise ValueError("the initial image holds NaN or infinite values")
-    if optimizer not in ("lbfgs", "adam"):
+    if optimizer not in OPTIMIZER_CHOICES:
         raise ValueError(f"optimizer must be 'lbfgs' or 'adam', not {optimizer!r}")
     if steps < 1:
         raise ValueError(f"steps must be at least 1, not {steps}")
@@ -894,27 +912,26 @@ def optimize_image(loss_fn, initial_image, *, steps, optimizer="lbfgs", learning
     def costs_and_gradient(image):
         return compiled(image, *loss_args)
 
-    tracker = _Tracker(steps, progress, callback, callback_every, label, should_stop)
+    tracker = _Tracker(steps, progress, on_evaluation, label, should_stop)
     run = _run_lbfgs if optimizer == "lbfgs" else _run_adam
-    stop_reason = None
+    stop_reason, note = StopReason.FINISHED, ""
     try:
         run(costs_and_gradient, initial_image, steps, learning_rate, tracker)
-        stop_reason = "finished"
     except _BudgetSpent:
-        stop_reason = "finished"
+        pass
     except _StopRequested:
-        stop_reason = STOPPED
+        stop_reason = StopReason.STOPPED
     except KeyboardInterrupt:
-        stop_reason = "interrupted"
+        stop_reason, note = StopReason.INTERRUPTED, f"interrupted at step {tracker.step}"
         print(f"Interrupted at step {tracker.step}: keeping the best image so far.")
     except _NonFiniteLoss as error:
-        stop_reason = str(error)
+        stop_reason, note = StopReason.NOT_FINITE, str(error)
         print(f"Stopped: {error}")
     finally:
-        tracker.close(complete=stop_reason in ("finished", STOPPED))
+        tracker.close(complete=stop_reason in (StopReason.FINISHED, StopReason.STOPPED))
     if tracker.best_image is None:
         tracker.best_image = initial_image
-    return OptimizationResult(tracker.best_image, tracker.history, stop_reason)
+    return OptimizationResult(tracker.best_image, tracker.history, stop_reason, note=note)
 
 
 def compile_costs_and_gradient(loss_fn):
@@ -949,15 +966,14 @@ def _any_size(value):
 class _Tracker:
     """Records every cost evaluation, keeps the best image, drives the progress bar."""
 
-    def __init__(self, steps, progress, callback, callback_every, label=None, should_stop=None):
+    def __init__(self, steps, progress, on_evaluation, label=None, should_stop=None):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(total=steps, disable=not progress, leave=False, unit="step",
                         desc=label)
-        self.callback, self.callback_every = callback, callback_every
-        self.should_stop = should_stop
+        self.on_evaluation, self.should_stop = on_evaluation, should_stop
         self.history = {"step": [], "seconds": []}
-        self.best_loss, self.best_image, self.step, self.iteration = np.inf, None, 0, 0
+        self.best_loss, self.best_image, self.step = np.inf, None, 0
         self.steps, self.start = steps, time.perf_counter()
 
     def check_stop(self):
@@ -966,8 +982,7 @@ class _Tracker:
             raise _StopRequested
 
     def record(self, image, costs):
-        """Called once per evaluation with the image the costs belong to; returns the
-        costs as floats."""
+        """Called once per evaluation with the image the costs belong to."""
         values = {name: float(value) for name, value in costs.items()}
         if not np.isfinite(values["total"]):
             raise _NonFiniteLoss(
@@ -975,21 +990,20 @@ class _Tracker:
                 "image. Lower the learning rate or the style weight beta."
             )
         self.step += 1
+        seconds = time.perf_counter() - self.start
         self.history["step"].append(self.step)
-        self.history["seconds"].append(time.perf_counter() - self.start)
+        self.history["seconds"].append(seconds)
         for name, value in values.items():
             self.history.setdefault(name, []).append(value)
         if values["total"] < self.best_loss:
             self.best_loss, self.best_image = values["total"], tf.identity(image)
         self.bar.update(1)
         self.bar.set_postfix(cost=f"{values['total']:.4g}", refresh=False)
-        return values
-
-    def accept(self, image, values):
-        """Called once per accepted iterate: the point the optimiser moves on from."""
-        self.iteration += 1
-        if self.callback and self.callback_every and self.iteration % self.callback_every == 0:
-            self.callback(self.iteration, image, values)
+        if self.on_evaluation is not None:
+            self.on_evaluation(Evaluation(
+                step=self.step, evaluations=self.steps, image=image, costs=values,
+                weighted=values, stage=1, stages=1, size=max(image.shape[1:3]),
+                seconds=seconds))
 
     def close(self, complete):
         if complete:  # ended as asked, even early: a full bar, not the red of a failure
@@ -1015,8 +1029,7 @@ def _run_adam(costs_and_gradient, initial_image, steps, learning_rate, tracker):
 
     for _ in range(steps):
         tracker.check_stop()
-        before, costs = adam_step()
-        tracker.accept(before, tracker.record(before, costs))
+        tracker.record(*adam_step())
 
 
 def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker):
@@ -1024,7 +1037,6 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
     from scipy.optimize import Bounds, minimize
 
     shape = initial_image.shape
-    evaluated = []  # (x, image, costs) of the latest evaluations, to name accepted points
 
     def cost_and_gradient(x):
         if tracker.step >= steps:  # scipy checks its budget only after overrunning it
@@ -1032,15 +1044,8 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
         tracker.check_stop()
         image = tf.constant(x.reshape(shape), tf.float32)
         costs, gradient = costs_and_gradient(image)
-        evaluated[:] = evaluated[-3:] + [(x.copy(), image, tracker.record(image, costs))]
+        tracker.record(image, costs)
         return float(costs["total"]), gradient.numpy().ravel().astype(np.float64)
-
-    def on_accepted(x):
-        # The line search ends on the point it accepts, so that is a recent evaluation.
-        for point, image, values in reversed(evaluated):
-            if np.array_equal(point, x):
-                tracker.accept(image, values)
-                return
 
     minimize(
         cost_and_gradient,
@@ -1048,7 +1053,6 @@ def _run_lbfgs(costs_and_gradient, initial_image, steps, learning_rate, tracker)
         jac=True,
         method="L-BFGS-B",
         bounds=Bounds(0.0, 1.0),
-        callback=on_accepted,
         # scipy's default memory of 10 pairs: more costs time per step (O(n m)) for little.
         options={"maxiter": steps, "maxfun": steps, "maxcor": 10},
     )
@@ -1058,8 +1062,8 @@ def plateau_reached(costs, patience, tolerance):
     """True when the best (lowest) of the last `patience` costs is less than `tolerance`
     (a fraction) below the best of all the costs before them: the run has stopped
     improving. False while there are `patience` costs or fewer. costs: the total costs of
-    the accepted iterations so far, oldest first (a callback of optimize_image collects
-    them); a should_stop built on it ends a run at a plateau. Taught in notebook 08."""
+    the evaluations so far, oldest first (an on_evaluation of stylize collects them); a
+    should_stop built on it ends a run at a plateau. Taught in notebook 08."""
     if len(costs) <= patience:
         return False
     best_before = min(costs[:-patience])
@@ -1117,27 +1121,27 @@ def _split_evenly(total, parts):
     return [total // parts + (1 if index < total % parts else 0) for index in range(parts)]
 
 
-def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
-            tv_weight=DEFAULT_TV_WEIGHT, content_layer=CONTENT_LAYER, style_layers=STYLE_LAYERS,
-            style_blend=None, init="noisy-content", noise=0.25, optimizer="lbfgs",
-            steps=DEFAULT_STEPS, schedule="auto", preserve_color="none", style_scale=1.0,
-            masks=None, learning_rate=0.02, seed=1, weights="auto", progress=True,
-            callback=None, callback_every=0, should_stop=None):
+def stylize(content, style, options=None, *, masks=None, progress=True, on_evaluation=None,
+            should_stop=None, **changes):
     """Neural style transfer: the image G that minimises
     alpha * J_content(C, G) + beta * J_style(S, G) + tv_weight * total_variation(G).
 
     content: image (1, H, W, 3) in [0, 1]; G has its size. style: one image, or a list of
     images blended by the weights `style_blend` (their Gram matrices are averaged with those
-    weights: the same gradients as weighting each image's style cost). A weight of 0 for
-    alpha or beta skips that network branch, which turns stylize into the content or style
-    reconstructions of Gatys et al. 2016, Fig. 1. The targets are computed once per size; each
-    step is one compiled forward and backward pass.
+    weights: the same gradients as weighting each image's style cost). options: a
+    StylizeOptions (default: the course's); keyword arguments change some of them
+    (`stylize(C, S, beta=0.1, steps=200)`). A weight of 0 for alpha or beta skips that
+    network branch, which turns stylize into the content or style reconstructions of
+    Gatys et al. 2016, Fig. 1. The targets are computed once per size; each step is one
+    compiled forward and backward pass, traced once per call for every size.
 
     schedule: "auto" (the default) takes coarse_to_fine_schedule(size, steps): one pass of
     `steps` evaluations up to COARSE_TO_FINE_ABOVE px, coarse to fine above. None forces
     one pass. A list of (longest side, evaluations) pairs sets the stages: optimised small
     first, each result enlarged as the next start, with the content and style images
     scaled alike and the targets recomputed for each size (Gatys et al. 2017, sec. 6).
+    init: "noisy-content", "content", "noise" (initial_image) or an image, such as a
+    smaller result or a network's picture, resized to each stage.
 
     preserve_color (Gatys et al. 2017, sec. 5): "none"; "luminance" transfers the style to
     the luminance only (both images in grey, the style's brightness matched to the
@@ -1147,47 +1151,90 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
     come out larger (above 1) or smaller (below 1) on G. masks (sec. 4): one mask per
     style image, white (1) where that style applies, any size (resized to C's); each
     style is then matched only inside its region, through Gram matrices weighted by the
-    region (masked_style_target). callback, callback_every and should_stop go to
-    optimize_image (should_stop() True ends the run, keeping the best image). Options are
-    keyword-only, so new ones can be added without breaking calls. Returns an
-    OptimizationResult whose history has a "size" per evaluation. Taught in notebook 04.
+    region (masked_style_target).
+
+    on_evaluation(evaluation) is called after every cost evaluation with an Evaluation
+    (step, stage, size, weighted costs, image); should_stop() is asked before every
+    evaluation, and True ends the run, keeping the best image. Returns an
+    OptimizationResult whose history has a "size" per evaluation and whose settings are
+    the options. Taught in notebook 04.
     """
+    options = options or StylizeOptions()
+    options = options.replace(**changes) if changes else options
+    images = _stylize_images(content, style, masks, options)
+    style_layers = [(name, w) for name, w in options.style_layers if w and options.beta]
+    layers = ([options.content_layer] if options.alpha else []) + [n for n, _ in style_layers]
+    if not layers:
+        raise ValueError("every style layer weighs 0 and alpha is 0: nothing to optimise")
+    stages = _stages(max(images.content.shape[1:3]), options.steps, options.schedule)
+    extractor = make_feature_extractor(layers, options.weights)
+    run = _StageRunner(extractor, options, style_layers, stages, images)
+    result = run(progress, on_evaluation, should_stop)
+    if options.preserve_color == "luminance":
+        result.image = with_luminance(images.coloured_content, result.image)
+    result.settings = {
+        **options.as_json(), "style_blend": images.blend,
+        "schedule": [list(stage) for stage in stages],
+        "masks": None if masks is None else len(masks),
+        "learning_rate": options.learning_rate if options.optimizer == "adam" else None,
+        "size": list(images.content.shape[1:3]), "weights_source": extractor.weights_source,
+    }
+    return result
+
+
+@dataclass
+class _StylizeImages:
+    """stylize's images, checked and prepared once: content in the colours the style is
+    transferred in, coloured_content as given, styles scaled and recoloured, masks."""
+
+    content: tf.Tensor
+    coloured_content: tf.Tensor
+    styles: list
+    blend: list
+    region_masks: tf.Tensor | None
+
+
+def _stylize_images(content, style, masks, options):
     content = tf.convert_to_tensor(content, tf.float32)
     styles = style if isinstance(style, (list, tuple)) else [] if style is None else [style]
     styles = [tf.convert_to_tensor(image, tf.float32) for image in styles]
-    if beta and not styles:
+    if options.beta and not styles:
         raise ValueError("a style image is needed when beta is not 0")
     for name, image in [("content", content)] + [("style", s) for s in styles]:
         if not bool(tf.reduce_all(tf.math.is_finite(image))):
             raise ValueError(f"the {name} image holds NaN or infinite values")
-    if preserve_color not in PRESERVE_COLOR_CHOICES:
-        raise ValueError(f"preserve_color must be one of {PRESERVE_COLOR_CHOICES}, "
-                         f"not {preserve_color!r}")
-    styles = [_scaled_style(image, style_scale) for image in styles]
+    styles = [_scaled_style(image, options.style_scale) for image in styles]
     region_masks = None if masks is None else _checked_masks(masks, content, len(styles))
-    if region_masks is not None and style_blend is not None:
+    if region_masks is not None and options.style_blend is not None:
         raise ValueError("give either masks (one region per style) or style_blend, not both")
     coloured_content = content
-    if preserve_color == "histogram":
+    if options.preserve_color == "histogram":
         styles = [match_color(image, content) for image in styles]
-    elif preserve_color == "luminance":
+    elif options.preserve_color == "luminance":
         styles = [luminance_image(image, like=content) for image in styles]
         content = luminance_image(content)
-    blend = _normalized_blend(style_blend, len(styles)) if styles else []
-    used_style_layers = [(name, w) for name, w in style_layers if w and beta]
-    layers = ([content_layer] if alpha else []) + [name for name, _ in used_style_layers]
-    if not layers:
-        raise ValueError("alpha and beta are both 0: there is nothing to optimise")
-    stages = _stages(max(content.shape[1:3]), steps, schedule)
-    extractor = make_feature_extractor(layers, weights)
+    blend = _normalized_blend(options.style_blend, len(styles)) if styles else []
+    return _StylizeImages(content, coloured_content, styles, blend, region_masks)
 
-    def loss_fn(image, content_target, style_targets, stage_masks):
-        features = extractor(image)
+
+class _StageRunner:
+    """stylize's optimisation: one compiled cost for every stage, the targets of each
+    stage's size, each stage started from the last one's result."""
+
+    def __init__(self, extractor, options, style_layers, stages, images):
+        self.extractor, self.options, self.style_layers = extractor, options, style_layers
+        self.stages, self.images = stages, images
+        self.compiled = compile_costs_and_gradient(self.costs)  # one trace for every size
+
+    def costs(self, image, content_target, style_targets, stage_masks):
+        """The loss of every stage: each cost term, and their weighted sum as "total"."""
+        alpha, beta = self.options.alpha, self.options.beta
+        features = self.extractor(image)
         J_content = tf.constant(0.0)
         if alpha:
-            J_content = compute_content_cost(content_target, features[content_layer])
+            J_content = compute_content_cost(content_target, features[self.options.content_layer])
         J_style = tf.constant(0.0)
-        for name, weight in used_style_layers:
+        for name, weight in self.style_layers:
             if stage_masks is None:
                 J_layer = layer_style_cost_from_target(style_targets[name], features[name])
             else:
@@ -1195,50 +1242,64 @@ def stylize(content, style, *, alpha=DEFAULT_ALPHA, beta=DEFAULT_BETA,
                                                   stage_masks)
             J_style += weight * J_layer
         J_tv = total_variation(image)
-        total = total_cost(J_content, J_style, alpha, beta) + tv_weight * J_tv
+        total = total_cost(J_content, J_style, alpha, beta) + self.options.tv_weight * J_tv
         return {"total": total, "content": J_content, "style": J_style, "tv": J_tv}
 
-    compiled = compile_costs_and_gradient(loss_fn)  # one trace serves every stage's size
-    image, results, previous_content = init, [], None
-    for side, stage_steps in stages:
-        scale = side / max(content.shape[1:3])
-        stage_content = _rescaled(content, scale)
-        content_target = extractor(stage_content)[content_layer] if alpha else tf.zeros(())
-        stage_styles = [_rescaled(s, scale) for s in styles]
-        if region_masks is None:
-            style_targets = _blended_style_targets(extractor, stage_styles, blend,
-                                                   used_style_layers)
-            stage_masks = None
-        else:
-            style_targets = _region_style_targets(extractor, stage_styles, used_style_layers)
-            stage_masks = tf.image.resize(region_masks, stage_content.shape[1:3], "area")
-        start = initial_image(stage_content, image, noise, seed)
-        if previous_content is not None:
-            start = _with_detail_back(start, stage_content, previous_content)
-        previous_content = stage_content
-        label = f"{side} px" if len(stages) > 1 else None
-        results.append(optimize_image(
-            loss_fn, start, steps=stage_steps, optimizer=optimizer, learning_rate=learning_rate,
-            progress=progress, callback=callback, callback_every=callback_every,
-            should_stop=should_stop, loss_args=(content_target, style_targets, stage_masks),
-            label=label, compiled=compiled))
-        image = results[-1].image
-        if results[-1].stop_reason != "finished":
-            break  # interrupted or stopped: keep what there is
-    result = _joined(results, stages, content, previous_content)
-    if preserve_color == "luminance":
-        result.image = with_luminance(coloured_content, result.image)
-    result.settings = {
-        "alpha": alpha, "beta": beta, "tv_weight": tv_weight, "content_layer": content_layer,
-        "style_layers": [list(pair) for pair in style_layers], "style_blend": blend,
-        "init": init if isinstance(init, str) else "an image", "noise": noise,
-        "optimizer": optimizer, "steps": steps, "schedule": [list(stage) for stage in stages],
-        "preserve_color": preserve_color, "style_scale": style_scale,
-        "masks": None if masks is None else len(masks),
-        "learning_rate": learning_rate if optimizer == "adam" else None, "seed": seed,
-        "size": list(content.shape[1:3]), "weights_source": extractor.weights_source,
-    }
-    return result
+    def targets(self, side):
+        """The content at this stage's size and the loss's targets for it."""
+        images, options = self.images, self.options
+        scale = side / max(images.content.shape[1:3])
+        content = _rescaled(images.content, scale)
+        content_target = (self.extractor(content)[options.content_layer] if options.alpha
+                          else tf.zeros(()))
+        styles = [_rescaled(s, scale) for s in images.styles]
+        if images.region_masks is None:
+            style_targets = _blended_style_targets(self.extractor, styles, images.blend,
+                                                   self.style_layers)
+            return content, (content_target, style_targets, None)
+        style_targets = _region_style_targets(self.extractor, styles, self.style_layers)
+        stage_masks = tf.image.resize(images.region_masks, content.shape[1:3], "area")
+        return content, (content_target, style_targets, stage_masks)
+
+    def __call__(self, progress, on_evaluation, should_stop):
+        options, stages = self.options, self.stages
+        image, results, previous_content = options.init, [], None
+        for number, (side, steps) in enumerate(stages, start=1):
+            content, loss_args = self.targets(side)
+            start = initial_image(content, image, options.noise, options.seed)
+            if previous_content is not None:
+                start = _with_detail_back(start, content, previous_content)
+            previous_content = content
+            results.append(optimize_image(
+                None, start, steps=steps, optimizer=options.optimizer,
+                learning_rate=options.learning_rate, progress=progress,
+                on_evaluation=self.reporter(on_evaluation, number, results),
+                should_stop=should_stop, loss_args=loss_args,
+                label=f"{side} px" if len(stages) > 1 else None, compiled=self.compiled))
+            image = results[-1].image
+            if results[-1].stop_reason is not StopReason.FINISHED:
+                break  # interrupted or stopped: keep what there is
+        return _joined(results, stages, self.images.content, previous_content)
+
+    def reporter(self, on_evaluation, stage, results):
+        """on_evaluation for one stage's optimize_image: the stage's evaluation as one of
+        the whole run, with the costs weighted."""
+        if on_evaluation is None:
+            return None
+        done = sum(len(result.history["step"]) for result in results)
+        seconds = sum(result.seconds for result in results)
+        weights = {"content": self.options.alpha, "style": self.options.beta,
+                   "tv": self.options.tv_weight}
+
+        def report(evaluation):
+            on_evaluation(dataclasses.replace(
+                evaluation, step=done + evaluation.step, stage=stage, stages=len(self.stages),
+                evaluations=sum(steps for _, steps in self.stages),
+                seconds=seconds + evaluation.seconds,
+                weighted={name: value * weights.get(name, 1.0)
+                          for name, value in evaluation.costs.items()}))
+
+        return report
 
 
 def _with_detail_back(enlarged, content, smaller_content):
@@ -1252,8 +1313,6 @@ def _with_detail_back(enlarged, content, smaller_content):
 
 def _scaled_style(image, factor):
     """A style image resized by `factor`, or a clear error if that leaves it too small."""
-    if not factor > 0:
-        raise ValueError(f"style_scale must be a positive number, not {factor}")
     scaled = _rescaled(image, factor)
     if min(scaled.shape[1:3]) < MIN_IMAGE_SIDE:
         raise ValueError(f"style_scale={factor:g} shrinks the style image to "
@@ -1263,16 +1322,15 @@ def _scaled_style(image, factor):
 
 
 def _stages(size, steps, schedule):
+    """The (longest side, evaluations) stages of a run; StylizeOptions checked the pairs."""
     if schedule == "auto":
         return coarse_to_fine_schedule(size, steps)
     if schedule is None:
         return [(size, steps)]
-    stages = [(int(side), int(count)) for side, count in schedule]
-    if not stages or stages[-1][0] != size or min(c for _, c in stages) < 1 or min(
-            s for s, _ in stages) < MIN_IMAGE_SIDE:
-        raise ValueError(f"schedule must be (size, evaluations) pairs ending at {size} px, "
-                         f"sizes of at least {MIN_IMAGE_SIDE} px, evaluations of at least 1")
-    return stages
+    if schedule[-1][0] != size:
+        raise ValueError(f"the schedule must end at the content's size, {size} px, not at "
+                         f"{schedule[-1][0]} px")
+    return [tuple(stage) for stage in schedule]
 
 
 def _rescaled(image, scale):
@@ -1301,7 +1359,7 @@ def _joined(results, stages, content, last_content):
     image = results[-1].image
     if image.shape[1:3] != content.shape[1:3]:  # stopped before the last stage
         image = _with_detail_back(initial_image(content, image), content, last_content)
-    return OptimizationResult(image, history, results[-1].stop_reason)
+    return OptimizationResult(image, history, results[-1].stop_reason, note=results[-1].note)
 
 
 def _normalized_blend(style_blend, count):
@@ -1389,7 +1447,7 @@ def save_artwork(result, path, overwrite=False, **facts):
     """Save result.image at `path` and a JSON beside it (settings, seed, weights source,
     versions, wall time, and any `facts` such as the input file names). Returns both paths."""
     metadata = {
-        **facts, **result.settings, "stop_reason": result.stop_reason,
+        **facts, **result.settings, "stop_reason": result.stop_reason.value,
         "final_cost": result.best_loss, "evaluations": len(result.history["step"]),
         "wall_seconds": round(result.seconds, 1),
     }

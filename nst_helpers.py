@@ -7,7 +7,8 @@ by one, so that from `nst.X` in a notebook, X's definition is one search away:
   the optimisation, the controls, fast style transfer, figures), with the defaults of
   nst_settings.py and the weights reader of nst_weights.py that it passes on;
 - nst_checks.py: the checks of the exercises, nst.check_<exercise>;
-- nst_studio.py: nst.Studio, the interactive studio of notebook 08.
+- nst_studio.py: nst.Studio, the interactive studio of notebook 08 (its controls in
+  nst_studio_controls.py).
 
 None of them imports this module. `python nst_helpers.py --content C --style S --output G`
 is the command line (nst_cli.py): it answers --help and argument errors before TensorFlow
@@ -63,12 +64,14 @@ from nst_course import (
     GENERATED_DIR,
     IMAGE_SUFFIXES,
     IMAGES_DIR,
+    INIT_CHOICES,
     INSTANCE_NORM_EPSILON,
     KERAS_WEIGHTS_FILE,
     MAX_IMAGE_PIXELS,
     MIN_IMAGE_SIDE,
     MODEL_SUFFIX,
     MODELS_DIR,
+    OPTIMIZER_CHOICES,
     PRESERVE_COLOR_CHOICES,
     QUICK_MODE_VARIABLE,
     QUIZ_CSS,
@@ -76,18 +79,20 @@ from nst_course import (
     QUIZ_WRONG,
     REPO_ROOT,
     RGB_TO_YIQ,
-    STOPPED,
     STRICT_CLAIMS_VARIABLE,
     STYLE_LAYERS,
     VGG19_CONV_LAYERS,
     VGG_MEAN_BGR,
     WEIGHTS_FIX,
     WEIGHTS_VARIABLE,
+    Evaluation,
     FeatureExtractor,
     ImageError,
     ModelError,
     OptimizationResult,
     Question,
+    StopReason,
+    StylizeOptions,
     WeightsError,
     balanced_style_layers,
     batch_perceptual_costs,

@@ -23,85 +23,50 @@ preview(), render(), instant(), stop(), wait(), apply_preset(name),
 load_upload(name, data, role), restore(number), save(overwrite=False); studio.image,
 studio.history, studio.message, studio.network (the chosen painting's network, or None).
 
-This module needs ipywidgets (and matplotlib for the cost curves); nst_course does not
+This module holds the runs: each is nst.stylize with the StylizeOptions the controls give
+(nst_studio_controls.Controls), its progress, live picture and cost curve driven by
+stylize's one event, on_evaluation. The sliders, presets, pickers and drawings are in
+nst_studio_controls.py. This module needs ipywidgets (and matplotlib for the cost curves); nst_course does not
 import it, so the course's code stays usable without them.
 """
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import os
-import re
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
-from PIL import Image
 
 import nst_course as nst
+from nst_studio_controls import (
+    DEFAULTS,
+    PRESETS,
+    THUMBNAIL_SIDE,
+    Controls,
+    Picker,
+    cost_plot,
+    describe,
+    html_line,
+    png,
+    preset_rows,
+    ratio_text,
+    thumbnail_array,
+)
 
 # A Preview is small and short so that a picture comes back within seconds on a laptop CPU.
 PREVIEW_SIZE = 128
 PREVIEW_STEPS = 30
-UPDATE_EVERY = 5  # accepted iterations between two updates of the picture and the curves
-THUMBNAIL_SIDE = 72  # px, in the pickers and the strip of runs
+UPDATE_EVERY = 5  # evaluations between two updates of the picture and the curves
 PICTURE_WIDTH = "384px"
-
-# The course's defaults; every preset starts from them and changes only what it studies.
-DEFAULTS = {
-    "ratio": nst.DEFAULT_ALPHA / nst.DEFAULT_BETA,
-    "layer_weights": [weight for _, weight in nst.STYLE_LAYERS],
-    "balance": False,
-    "content_layer": nst.CONTENT_LAYER,
-    "tv_weight": nst.DEFAULT_TV_WEIGHT,
-    "preserve_color": "none",
-    "style_scale": 1.0,
-}
-TV_WEIGHTS = [0.0, 1e6, 3e6, 1e7, 3e7, 1e8]  # notebook 05 compares 3e6 and 3e7
 # A network's training settings (from its JSON) that the studio shows and saves with its
 # pictures: they replace the sliders, which an instant picture ignores.
 TRAINED_SETTINGS = ("alpha", "beta", "tv_weight", "style_size", "size", "steps")
-
-# Three guided explorations of notebook 08, two presets each: the two differ only in what
-# the exploration is about, everything else at DEFAULTS. The values are chosen to show in a
-# Preview: in 30 evaluations from the noisy photo, alpha/beta = 25,000 still looks like the
-# default 250 (the style moves first), 100,000 keeps the photo.
-PRESETS = {
-    "shallow layers": {
-        "exploration": "Which layers?",
-        "values": {"layer_weights": [0.4, 0.3, 0.2, 0.05, 0.05], "balance": True},
-        "about": "most of the style cost from block1 and block2 (balanced shares)",
-    },
-    "deep layers": {
-        "exploration": "Which layers?",
-        "values": {"layer_weights": [0.05, 0.05, 0.2, 0.3, 0.4], "balance": True},
-        "about": "most of the style cost from block4 and block5 (balanced shares)",
-    },
-    "more style": {
-        "exploration": "Which alpha/beta?",
-        "values": {"ratio": 25.0},
-        "about": "alpha/beta = 25: ten times more style than the course's 250",
-    },
-    "more content": {
-        "exploration": "Which alpha/beta?",
-        "values": {"ratio": 100_000.0},
-        "about": "alpha/beta = 100,000: 400 times less style than the course's 250",
-    },
-    "painting's colours": {
-        "exploration": "Keep the colours or not?",
-        "values": {"preserve_color": "none"},
-        "about": "colour preservation none: the painting's colours",
-    },
-    "photo's colours": {
-        "exploration": "Keep the colours or not?",
-        "values": {"preserve_color": "luminance"},
-        "about": "colour preservation luminance: the style on the brightness only",
-    },
-}
 
 READY = "Ready: choose a photo and a painting, then Preview (seconds) or Render (a minute or so)."
 
@@ -110,15 +75,17 @@ READY = "Ready: choose a photo and a painting, then Preview (seconds) or Render 
 class Run:
     """One finished run of the studio: what it was asked for and what it gave.
 
-    An optimisation ("preview", "render") has its OptimizationResult; an "instant" picture
-    has none, only the network's picture and the seconds it took. network: the network
-    that painted an instant picture, or whose picture a render started from (else None).
+    An optimisation ("preview", "render") has its OptimizationResult and its curve (every
+    Evaluation, without its image); an "instant" picture has neither, only the network's
+    picture and the seconds it took. network: the network that painted an instant
+    picture, or whose picture a render started from (else None).
     """
 
     number: int
     kind: str  # "preview", "render" or "instant"
     settings: dict  # the controls' values, as Studio.settings gives them
     result: nst.OptimizationResult | None = None
+    curve: list = field(default_factory=list)
     network: str | None = None
     picture: np.ndarray | None = None  # instant: the network's (H, W, 3) picture
     instant_seconds: float = 0.0
@@ -133,7 +100,7 @@ class Run:
 
     @property
     def stop_reason(self):
-        return "finished" if self.result is None else self.result.stop_reason
+        return nst.StopReason.FINISHED if self.result is None else self.result.stop_reason
 
     @property
     def seconds(self):
@@ -166,87 +133,39 @@ class Studio:
         self.network_note = ""  # what Instant would do for it, or why it cannot
         self._worker = None
         self._stop = threading.Event()
-        self._evaluations = 0
-        self._accepted = 0
-        self._live = []  # (evaluation, total, alpha * content, beta * style) of this run
+        self._curve = []  # the Evaluations of the run under way, without their images
         self._uploads = tempfile.TemporaryDirectory(prefix="nst-studio-uploads-")
         self._upload_names = {}  # temporary path -> the name it was uploaded under
-        self._build(Path(output_dir) if output_dir else nst.GENERATED_DIR, content, style)
+        self.controls = Controls()
+        self._build_pickers(content, style)
+        self._build_buttons()
+        self._build_save_row(Path(output_dir) if output_dir else nst.GENERATED_DIR)
+        self._build_panel()
+        self._pictures_changed()
 
     # -- the panel -----------------------------------------------------------------------
 
-    def _build(self, output_dir, content, style):
-        self.content_picker = _Picker("Photo (content)", nst.IMAGES_DIR / "content", content,
-                                      lambda name, data: self.load_upload(name, data, "content"))
-        self.style_picker = _Picker("Painting (style)", nst.IMAGES_DIR / "style", style,
-                                    lambda name, data: self.load_upload(name, data, "style"))
+    def _build_pickers(self, content, style):
+        self.content_picker = Picker("Photo (content)", nst.IMAGES_DIR / "content", content,
+                                     lambda name, data: self.load_upload(name, data, "content"))
+        self.style_picker = Picker("Painting (style)", nst.IMAGES_DIR / "style", style,
+                                   lambda name, data: self.load_upload(name, data, "style"))
         self.content_picker.on_change(self._pictures_changed)
         self.style_picker.on_change(self._pictures_changed)
 
-        wide = {"description_width": "110px"}
-        self.ratio = widgets.FloatLogSlider(
-            value=DEFAULTS["ratio"], base=10, min=1, max=6, step=0.1, readout_format=",.0f",
-            description="alpha/beta", style=wide, continuous_update=False)
-        self.beta_label = widgets.Label()
-        self.ratio.observe(lambda _: self._show_beta(), "value")
-        self.layer_sliders = {
-            name: widgets.FloatSlider(value=weight, min=0.0, max=1.0, step=0.05,
-                                      description=name, style=wide, continuous_update=False)
-            for name, weight in nst.STYLE_LAYERS}
-        self.balance = widgets.Checkbox(
-            value=DEFAULTS["balance"], indent=False, layout=widgets.Layout(width="auto"),
-            description="balanced shares: each weight is its layer's share of the style cost")
-        self.content_layer = widgets.Dropdown(options=nst.VGG19_CONV_LAYERS,
-                                              value=DEFAULTS["content_layer"],
-                                              description="content layer", style=wide)
-        self.tv_weight = widgets.SelectionSlider(
-            options=[(f"{w:.0e}".replace("e+0", "e") if w else "0", w) for w in TV_WEIGHTS],
-            value=DEFAULTS["tv_weight"], description="TV weight", style=wide)
-        self.preserve_color = widgets.ToggleButtons(
-            options=list(nst.PRESERVE_COLOR_CHOICES), value=DEFAULTS["preserve_color"],
-            description="colours", style={**wide, "button_width": "90px"})
-        self.style_scale = widgets.FloatSlider(value=DEFAULTS["style_scale"], min=0.5, max=2.0,
-                                               step=0.25, description="style scale",
-                                               style=wide, continuous_update=False)
-        self.size = widgets.IntSlider(value=nst.DEFAULT_SIZE, min=2 * nst.MIN_IMAGE_SIDE,
-                                      max=768, step=32, description="Render size (px)",
-                                      style=wide, continuous_update=False)
-        self.steps = widgets.IntSlider(value=nst.DEFAULT_STEPS, min=10, max=1000, step=10,
-                                       description="Render steps", style=wide,
-                                       continuous_update=False)
-        self._show_beta()
-
-        self.defaults_button = widgets.Button(description="course's defaults",
-                                              tooltip="every control back to the defaults",
-                                              layout=widgets.Layout(width="150px"))
-        self.defaults_button.on_click(lambda _: self.reset())
-        self.preset_buttons = {}
-        preset_rows = []
-        for exploration in dict.fromkeys(p["exploration"] for p in PRESETS.values()):
-            buttons = []
-            for name, preset in PRESETS.items():
-                if preset["exploration"] == exploration:
-                    button = widgets.Button(description=name, tooltip=preset["about"],
-                                            layout=widgets.Layout(width="150px"))
-                    button.on_click(lambda _, name=name: self.apply_preset(name))
-                    button.add_class("nst-studio-preset")  # for the browser test
-                    self.preset_buttons[name] = button
-                    buttons.append(button)
-            preset_rows.append(widgets.HBox([widgets.Label(exploration,
-                                                           layout=widgets.Layout(width="170px"))]
-                                            + buttons))
-
-        self.preview_button = widgets.Button(description="Preview", icon="eye",
-                                             button_style="info",
-                                             tooltip=f"{self.preview_size} px, "
-                                                     f"{self.preview_steps} evaluations")
-        self.render_button = widgets.Button(description="Render", icon="paint-brush",
-                                            button_style="primary",
-                                            tooltip="the chosen size and steps, coarse to fine")
-        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger",
-                                          disabled=True, tooltip="keep the best picture so far")
-        self.instant_button = widgets.Button(description="Instant", icon="bolt",
-                                             disabled=True)
+    def _build_buttons(self):
+        self.preset_rows, self.preset_buttons, self.defaults_button = preset_rows(
+            self.apply_preset, self.reset)
+        button = widgets.Button
+        self.preview_button = button(description="Preview", icon="eye", button_style="info",
+                                     tooltip=f"{self.preview_size} px, "
+                                             f"{self.preview_steps} evaluations")
+        self.render_button = button(description="Render", icon="paint-brush",
+                                    button_style="primary",
+                                    tooltip="the chosen size and steps, coarse to fine")
+        self.stop_button = button(description="Stop", icon="stop", button_style="danger",
+                                  disabled=True, tooltip="keep the best picture so far")
+        self.instant_button = button(description="Instant", icon="bolt", disabled=True)
         self.from_network = widgets.Checkbox(
             value=False, indent=False, disabled=True, layout=widgets.Layout(width="auto"),
             description="Render starts from the network's picture (not the noisy photo)")
@@ -257,12 +176,9 @@ class Studio:
         self.stop_button.on_click(lambda _: self.stop())
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="0 / 0",
                                             layout=widgets.Layout(width="300px"))
-        self.status = widgets.HTML(value=_html_line(self.message))
+        self.status = widgets.HTML(value=html_line(self.message))
 
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(width=PICTURE_WIDTH))
-        self.costs = widgets.Image(format="png", layout=widgets.Layout(width=PICTURE_WIDTH))
-        self.strip = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-
+    def _build_save_row(self, output_dir):
         self.folder = widgets.Text(value=_shown_path(output_dir), description="folder")
         self.save_name = widgets.Text(description="file name",
                                       layout=widgets.Layout(width="420px"))
@@ -275,6 +191,10 @@ class Studio:
         for field_ in (self.folder, self.save_name):
             field_.observe(lambda _: self._hide_overwrite(), "value")
 
+    def _build_panel(self):
+        self.picture = widgets.Image(format="png", layout=widgets.Layout(width=PICTURE_WIDTH))
+        self.costs = widgets.Image(format="png", layout=widgets.Layout(width=PICTURE_WIDTH))
+        self.strip = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         for widget, name in [(self.preview_button, "preview"), (self.render_button, "render"),
                              (self.instant_button, "instant"), (self.stop_button, "stop"),
                              (self.save_button, "save"), (self.picture, "image"),
@@ -282,39 +202,26 @@ class Studio:
                              (self.from_network, "from-network"),
                              (self.network_label, "network")]:
             widget.add_class(f"nst-studio-{name}")  # stable names for the browser test
-
-        controls = widgets.VBox([
-            widgets.HBox([self.ratio, self.beta_label]), *self.layer_sliders.values(),
-            self.balance, self.content_layer, self.tv_weight, self.preserve_color,
-            self.style_scale, self.size, self.steps])
         self.panel = widgets.VBox([
-            self.content_picker.box, self.style_picker.box,
-            widgets.HBox([widgets.HTML("<b>Guided explorations</b> (each button sets the "
-                                       "controls; then Preview)"), self.defaults_button]),
-            *preset_rows,
+            self.content_picker.box, self.style_picker.box, *self.preset_rows,
             widgets.HBox([self.preview_button, self.render_button, self.instant_button,
                           self.stop_button, self.progress]),
             widgets.HBox([self.from_network, self.network_label]),
             self.status,
-            widgets.HBox([controls, widgets.VBox([self.picture, self.costs])]),
+            widgets.HBox([self.controls.box, widgets.VBox([self.picture, self.costs])]),
             widgets.HTML("<b>Runs</b> (click one to bring back its settings and picture)"),
             self.strip,
             widgets.HBox([self.folder, self.save_name, self.save_button,
                           self.overwrite_button]),
         ])
         self.panel.add_class("nst-studio")
-        self._pictures_changed()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.panel._repr_mimebundle_(**kwargs)
 
     def _say(self, message):
         self.message = message
-        self.status.value = _html_line(message)
-
-    def _show_beta(self):
-        beta = nst.DEFAULT_ALPHA / self.ratio.value
-        self.beta_label.value = f"beta = {beta:.3g} (alpha = {nst.DEFAULT_ALPHA:g})"
+        self.status.value = html_line(message)
 
     def _pictures_changed(self):
         self._find_network()
@@ -322,32 +229,21 @@ class Studio:
             self._say(self.network_note)
         if self.current is None:  # nothing made yet: show the photo
             self._suggest_name()
-            self._show_picture(_thumbnail_array(self.content_picker.value, 384))
+            self._show_picture(thumbnail_array(self.content_picker.value, 384))
 
     def _find_network(self):
         """Look in models/ (read afresh: networks may arrive while the studio is open) for a
         network trained on the chosen painting; enable Instant and the start from its
         picture when there is one, and say why not when there is none."""
-        painting = self.style_picker.value
-        self.network, self.trained_with = None, None
+        self.network, self.trained_with, note = None, None, ""
         try:
-            name = _network_for(painting)
-            if name:
-                trained = nst.model_metadata(name)
-                trained_with = {key: trained[key] for key in TRAINED_SETTINGS if key in trained}
-                note = (f"Instant: the network {name}, trained on this painting with fixed "
-                        f"settings ({_trained_text(trained_with)}); the sliders do not apply "
-                        "to it.")
-                self.network, self.trained_with = name, trained_with
-            else:
-                note = (f"No trained network for this painting: `make train STYLE="
-                        f"{_train_path(painting, self._upload_names)}` trains one. Preview "
-                        "and Render work for every painting.")
+            self.network, self.trained_with, note = _network_and_note(
+                self.style_picker.value, self._upload_names)
         except Exception as error:  # a damaged models/ folder must not break the studio
             note = (f"Instant is not available: the networks in {nst.MODELS_DIR} could not "
                     f"be read ({type(error).__name__}: {_first_line(error)}).")
         self.network_note = note
-        self.network_label.value = _html_line(note)
+        self.network_label.value = html_line(note)
         self.instant_button.tooltip = note.replace("`", "")
         self._enable_instant(not self.running and self.network is not None)
         self.from_network.disabled = not self.network
@@ -371,41 +267,30 @@ class Studio:
 
     def _show_picture(self, array):
         self.image = np.asarray(array, np.float32)
-        self.picture.value = _png(self.image)
+        self.picture.value = png(self.image)
 
     # -- settings and presets ------------------------------------------------------------
 
     @property
     def settings(self):
         """The controls' values: what a run uses and what restore puts back."""
-        return {
-            "content": str(self.content_picker.value), "style": str(self.style_picker.value),
-            "ratio": float(self.ratio.value),
-            "layer_weights": [float(s.value) for s in self.layer_sliders.values()],
-            "balance": bool(self.balance.value), "content_layer": self.content_layer.value,
-            "tv_weight": float(self.tv_weight.value),
-            "preserve_color": self.preserve_color.value,
-            "style_scale": float(self.style_scale.value), "size": int(self.size.value),
-            "steps": int(self.steps.value), "from_network": bool(self.from_network.value),
-        }
+        return {"content": str(self.content_picker.value),
+                "style": str(self.style_picker.value), **self.controls.values(),
+                "from_network": bool(self.from_network.value)}
 
     def set_settings(self, settings):
         """Put `settings` (all or some of the keys of .settings) into the controls."""
         unknown = set(settings) - set(self.settings)
         if unknown:
             raise ValueError(f"not a setting of the studio: {', '.join(sorted(unknown))}")
-        for key, value in settings.items():
-            if key == "content":
-                self.content_picker.choose(Path(value))
-            elif key == "style":
-                self.style_picker.choose(Path(value))
-            elif key == "layer_weights":
-                for slider, weight in zip(self.layer_sliders.values(), value, strict=True):
-                    slider.value = weight
-            elif key == "from_network":  # only where the painting has a network
-                self.from_network.value = bool(value) and self.network is not None
-            else:
-                getattr(self, key).value = value
+        settings = dict(settings)
+        if "content" in settings:
+            self.content_picker.choose(Path(settings.pop("content")))
+        if "style" in settings:
+            self.style_picker.choose(Path(settings.pop("style")))
+        if "from_network" in settings:  # only where the painting has a network
+            self.from_network.value = bool(settings.pop("from_network")) and bool(self.network)
+        self.controls.set(settings)
 
     def apply_preset(self, name):
         """Set the controls to a preset of PRESETS: the course's DEFAULTS, then the preset's
@@ -427,16 +312,11 @@ class Studio:
             return (f"the network {run.network}, one forward pass (trained with "
                     f"{_trained_text(run.trained_with)}; the sliders did not apply)")
         started = f" · started from the network {run.network}'s picture" if run.network else ""
-        return self.describe(run.settings) + started
+        return describe(run.settings) + started
 
     def describe(self, settings=None):
         """One line naming the settings that shape the picture."""
-        s = self.settings if settings is None else settings
-        weights = " ".join(f"{w:g}" for w in s["layer_weights"])
-        return (f"alpha/beta {_ratio_text(s['ratio'])} · style layers {weights}"
-                f"{' (balanced shares)' if s['balance'] else ''} · content "
-                f"{s['content_layer']} · TV {s['tv_weight']:g} · colours "
-                f"{s['preserve_color']} · style scale {s['style_scale']:g}")
+        return describe(self.settings if settings is None else settings)
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -503,7 +383,7 @@ class Studio:
             return False
         settings = self.settings
         self._stop.clear()
-        self._evaluations, self._accepted, self._live = 0, 0, []
+        self._curve = []
         self.error = None
         # Render may start from the picture of the painting's network: the one chosen now.
         network = self.network if kind == "render" and settings["from_network"] else None
@@ -533,63 +413,53 @@ class Studio:
             self._set_running(None)
 
     def _make(self, kind, settings, network=None):
-        size, steps = ((self.preview_size, self.preview_steps) if kind == "preview"
-                       else (settings["size"], settings["steps"]))
-        schedule = None if kind == "preview" else "auto"
+        size, run = ((self.preview_size, {"steps": self.preview_steps, "schedule": None})
+                     if kind == "preview" else (settings["size"], {"steps": settings["steps"]}))
         content = nst.load_image(settings["content"], max_dim=size)
         style = nst.load_image(settings["style"], max_dim=size)
-        longest = max(content.shape[1:3])
-        stages = nst.coarse_to_fine_schedule(longest, steps) if schedule else [(longest, steps)]
-        self.progress.value = 0
-        self.progress.max = max(1, sum(count for _, count in stages))
-        self.progress.description = f"0 / {self.progress.max}"
-        sizes = " -> ".join(f"{side}" for side, _ in stages)
-        init = "noisy-content"
         if network is not None:  # nst.stylize resizes it to each stage's size
-            init = nst.fast_stylize(content, network)
+            run["init"] = nst.fast_stylize(content, network)
         origin = f", from the picture of the network {network}" if network else ""
-        self._say(f"{kind.capitalize()}: {self.progress.max} evaluations at {sizes} px"
-                  f"{origin}...")
-        alpha = nst.DEFAULT_ALPHA
-        beta = alpha / settings["ratio"]
-        style_layers = list(zip(self.layer_sliders, settings["layer_weights"], strict=True))
-        if settings["balance"] and beta:
-            start = nst.initial_image(content, init, seed=1)
-            style_layers = nst.balanced_style_layers(style, start, settings["layer_weights"])
+        self.progress.value, self.progress.description = 0, "0"
+        self._say(f"{kind.capitalize()}: starting{origin}...")
+        style_layers = list(zip(self.controls.layer_sliders, settings["layer_weights"],
+                                strict=True))
+        options = self.controls.options(settings, style_layers, **run)
+        if settings["balance"] and options.beta:
+            start = nst.initial_image(content, options.init, seed=options.seed)
+            options = options.replace(style_layers=nst.balanced_style_layers(
+                style, start, settings["layer_weights"]))
+        result = nst.stylize(content, style, options, progress=False,
+                             on_evaluation=lambda e: self._on_evaluation(kind, e),
+                             should_stop=self._stop.is_set)
+        return Run(len(self.history) + 1, kind, settings, result, list(self._curve),
+                   network=network)
 
-        def on_step(iteration, image, costs):
-            self._on_step(kind, image, costs, alpha, beta)
-
-        result = nst.stylize(
-            content, style, alpha=alpha, beta=beta, tv_weight=settings["tv_weight"],
-            content_layer=settings["content_layer"], style_layers=style_layers,
-            preserve_color=settings["preserve_color"], style_scale=settings["style_scale"],
-            init=init, steps=steps, schedule=schedule, seed=1, progress=False,
-            callback=on_step, callback_every=1, should_stop=self._should_stop)
-        return Run(len(self.history) + 1, kind, settings, result, network=network)
-
-    def _should_stop(self):
-        # Asked before every cost evaluation, so it also counts them for the progress bar.
-        self._evaluations += 1
-        self.progress.value = min(self._evaluations, self.progress.max)
-        self.progress.description = f"{self.progress.value} / {self.progress.max}"
-        return self._stop.is_set()
-
-    def _on_step(self, kind, image, costs, alpha, beta):
-        self._accepted += 1
-        self._live.append((self._evaluations, costs["total"], alpha * costs["content"],
-                           beta * costs["style"]))
-        if self._accepted % UPDATE_EVERY == 0:
-            self._show_picture(np.asarray(image, np.float32)[0])
-            self._show_costs(_cost_plot(*zip(*self._live, strict=True)))
-            self._say(f"{kind.capitalize()}: {self._evaluations} of {self.progress.max} "
-                      f"evaluations, cost {costs['total']:.3g}...")
+    def _on_evaluation(self, kind, evaluation):
+        """The progress bar after every evaluation; the picture and the curves now and
+        then (drawing them takes longer than a small evaluation)."""
+        self._curve.append(dataclasses.replace(evaluation, image=None))
+        self.progress.max = evaluation.evaluations
+        self.progress.value = evaluation.step
+        self.progress.description = f"{evaluation.step} / {evaluation.evaluations}"
+        if evaluation.step % UPDATE_EVERY == 0:
+            self._show_picture(np.asarray(evaluation.image, np.float32)[0])
+            self._show_costs(cost_plot(self._curve))
+            stage = (f", stage {evaluation.stage} of {evaluation.stages}"
+                     if evaluation.stages > 1 else "")
+            self._say(f"{kind.capitalize()}: {evaluation.step} of {evaluation.evaluations} "
+                      f"evaluations at {evaluation.size} px{stage}, cost "
+                      f"{evaluation.weighted['total']:.3g}...")
 
     def _finish(self, run):
         self.history.append(run)
         self.current = run
         self._show_run(run)
-        thumbnail = widgets.Image(value=_png(_thumbnail_array(run.image, THUMBNAIL_SIDE)),
+        self._add_to_strip(run)
+        self._say(self._finished_text(run))
+
+    def _add_to_strip(self, run):
+        thumbnail = widgets.Image(value=png(thumbnail_array(run.image, THUMBNAIL_SIDE)),
                                   format="png", layout=widgets.Layout(width=f"{THUMBNAIL_SIDE}px"))
         button = widgets.Button(description=run.label, layout=widgets.Layout(width="140px"),
                                 tooltip=f"{Path(run.settings['content']).name} + "
@@ -597,36 +467,27 @@ class Studio:
                                         f"{self.describe_run(run)}")
         button.on_click(lambda _, number=run.number: self.restore(number))
         self.strip.children = (*self.strip.children, widgets.VBox([thumbnail, button]))
+
+    def _finished_text(self, run):
         if run.kind == "instant":
             height, width = run.image.shape[:2]
-            self._say(f"Run {run.number} (instant): painted by the network {run.network} in "
-                      f"{run.seconds:.2f} s, one forward pass at {width}x{height} px. "
-                      f"{_fixed_settings_text(run.trained_with)}")
-            return
-        seconds = run.result.seconds
+            return (f"Run {run.number} (instant): painted by the network {run.network} in "
+                    f"{run.seconds:.2f} s, one forward pass at {width}x{height} px. "
+                    f"{_fixed_settings_text(run.trained_with)}")
         evaluations = len(run.result.history["step"])
-        if run.stop_reason == nst.STOPPED:
-            self._say(f"Run {run.number} ({run.kind}) stopped after {evaluations} of "
-                      f"{self.progress.max} evaluations; its best picture is kept.")
-        elif run.stop_reason != "finished":
-            self._say(f"Run {run.number} ({run.kind}) ended early: {run.stop_reason}")
-        else:
-            self._say(f"Run {run.number} ({run.kind}) done: {evaluations} evaluations in "
-                      f"{seconds:.0f} s, cost {run.result.best_loss:.3g}.")
+        planned = run.curve[-1].evaluations if run.curve else evaluations
+        if run.stop_reason is nst.StopReason.STOPPED:
+            return (f"Run {run.number} ({run.kind}) stopped after {evaluations} of "
+                    f"{planned} evaluations; its best picture is kept.")
+        if run.stop_reason is not nst.StopReason.FINISHED:
+            return f"Run {run.number} ({run.kind}) ended early: {run.result.note}"
+        return (f"Run {run.number} ({run.kind}) done: {evaluations} evaluations in "
+                f"{run.result.seconds:.0f} s, cost {run.result.best_loss:.3g}.")
 
     def _show_run(self, run):
         self._show_picture(run.image)
-        if run.result is None:  # a network's picture: no costs were minimised for it
-            self._show_costs(None)
-            self._suggest_name()
-            self._hide_overwrite()
-            return
-        history = run.result.history
-        alpha = nst.DEFAULT_ALPHA
-        beta = alpha / run.settings["ratio"]
-        self._show_costs(_cost_plot(
-            history["step"], history["total"], [alpha * c for c in history["content"]],
-            [beta * s for s in history["style"]], history.get("size")))
+        # A network's picture has no curve: no costs were minimised for it.
+        self._show_costs(cost_plot(run.curve) if run.curve else None)
         self._suggest_name()
         self._hide_overwrite()
 
@@ -662,7 +523,7 @@ class Studio:
             return text
         return f"The run failed: {type(error).__name__}: {text}"
 
-    # -- uploads -------------------------------------------------------------------------
+    # -- uploads and saving --------------------------------------------------------------
 
     def load_upload(self, name, data, role="content"):
         """Use the bytes of an uploaded file as the content or style image. A file that
@@ -689,8 +550,6 @@ class Studio:
         self._say(f"{safe_name} is now the {role} image.")
         return True
 
-    # -- saving --------------------------------------------------------------------------
-
     def save(self, overwrite=False):
         """Write the picture shown and its JSON into the folder under the file name. An
         existing file is kept: the message says so and offers Overwrite. Returns the
@@ -710,22 +569,8 @@ class Studio:
             self._say(f"{existing[0]} exists already and was kept: press Overwrite to "
                       "replace it, or change the file name.")
             return None
-        facts = {"content": Path(run.settings["content"]).name,
-                 "style": Path(run.settings["style"]).name,
-                 "made_with": f"nst_studio {run.kind}"}
         try:
-            if run.kind == "instant":
-                height, width = run.image.shape[:2]
-                image_path, json_path = nst.save_picture(
-                    run.image, path, overwrite=overwrite, **facts, model=run.network,
-                    model_file=f"{run.network}{nst.MODEL_SUFFIX}",
-                    model_trained_with=run.trained_with, size=[height, width],
-                    wall_seconds=round(run.seconds, 2))
-            else:
-                if run.network:
-                    facts["started_from"] = f"the picture of the network {run.network}"
-                image_path, json_path = nst.save_artwork(run.result, path, overwrite=overwrite,
-                                                         **facts)
+            image_path, json_path = _save_run(run, path, overwrite)
         except (OSError, ValueError) as error:
             self._say(self._readable(error))
             return None
@@ -734,59 +579,34 @@ class Studio:
         return image_path
 
 
-class _Picker:
-    """A row of thumbnails, one of them chosen (highlighted), and an upload button."""
+def _save_run(run, path, overwrite):
+    """A run's picture and its JSON: the settings of an optimisation, or the network's."""
+    facts = {"content": Path(run.settings["content"]).name,
+             "style": Path(run.settings["style"]).name, "made_with": f"nst_studio {run.kind}"}
+    if run.kind == "instant":
+        height, width = run.image.shape[:2]
+        return nst.save_picture(
+            run.image, path, overwrite=overwrite, **facts, model=run.network,
+            model_file=f"{run.network}{nst.MODEL_SUFFIX}", model_trained_with=run.trained_with,
+            size=[height, width], wall_seconds=round(run.seconds, 2))
+    if run.network:
+        facts["started_from"] = f"the picture of the network {run.network}"
+    return nst.save_artwork(run.result, path, overwrite=overwrite, **facts)
 
-    def __init__(self, title, folder, default, upload):
-        self.paths, self.buttons, self._callbacks = {}, {}, []
-        self.value = None
-        self.row = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False,
-                                         description="Upload")
-        self._upload = upload
-        self.upload.observe(self._uploaded, "value")
-        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in nst.IMAGE_SUFFIXES):
-            self.add(path, path.stem, _thumbnail_array(path, THUMBNAIL_SIDE))
-        self.choose(folder / default)
-        self.box = widgets.VBox([widgets.HBox([widgets.HTML(f"<b>{title}</b>"), self.upload]),
-                                 self.row])
 
-    def add(self, path, label, pixels):
-        """Add a thumbnail; label names its button (the file's name without .jpg)."""
-        path = Path(path)
-        base, number = label, 2
-        while label in self.buttons:
-            label, number = f"{base} ({number})", number + 1
-        image = widgets.Image(value=_png(_thumbnail_array(pixels, THUMBNAIL_SIDE)),
-                              format="png", layout=widgets.Layout(width=f"{THUMBNAIL_SIDE}px"))
-        button = widgets.Button(description=_short(label), tooltip=label,
-                                layout=widgets.Layout(width="112px"))
-        button.on_click(lambda _: self.choose(path))
-        self.paths[label], self.buttons[label] = path, button
-        self.row.children = (*self.row.children, widgets.VBox([image, button]))
-
-    def choose(self, path):
-        path = Path(path)
-        if path not in self.paths.values():
-            raise ValueError(f"{path}: not one of this picker's images")
-        changed = path != self.value
-        self.value = path
-        for label, button in self.buttons.items():
-            button.button_style = "success" if self.paths[label] == path else ""
-        if changed:
-            for callback in self._callbacks:
-                callback()
-
-    def on_change(self, callback):
-        self._callbacks.append(callback)
-
-    def _uploaded(self, change):
-        files = change["new"]
-        if not files:
-            return
-        for file in files:
-            self._upload(file["name"], file["content"])
-        self.upload.value = ()  # ready for the next file, even the same one again
+def _network_and_note(painting, upload_names):
+    """(network name, its training settings, the note for the panel) for a painting, with
+    None for both when models/ has no network trained on it."""
+    name = _network_for(painting)
+    if not name:
+        return None, None, (f"No trained network for this painting: `make train STYLE="
+                            f"{_train_path(painting, upload_names)}` trains one. Preview "
+                            "and Render work for every painting.")
+    trained = nst.model_metadata(name)
+    trained_with = {key: trained[key] for key in TRAINED_SETTINGS if key in trained}
+    return name, trained_with, (
+        f"Instant: the network {name}, trained on this painting with fixed settings "
+        f"({_trained_text(trained_with)}); the sliders do not apply to it.")
 
 
 def _network_for(painting):
@@ -804,7 +624,7 @@ def _trained_text(trained):
     if "alpha" not in trained or "beta" not in trained:
         return "the settings in its JSON"
     alpha, beta = float(trained["alpha"]), float(trained["beta"])
-    ratio = f" (alpha/beta {_ratio_text(alpha / beta)})" if beta else ""
+    ratio = f" (alpha/beta {ratio_text(alpha / beta)})" if beta else ""
     tv = f", TV {float(trained['tv_weight']):g}" if "tv_weight" in trained else ""
     return f"alpha {alpha:g}, beta {beta:g}{ratio}{tv}"
 
@@ -826,11 +646,6 @@ def _train_path(painting, upload_names):
         return str(painting)
 
 
-def _html_line(text):
-    """text for an HTML widget: escaped, `code` in a monospace font."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", nst._html_text(text))
-
-
 def _first_line(error):
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -841,55 +656,3 @@ def _shown_path(folder):
     absolute path when it lies elsewhere (Save resolves it from the kernel's folder too)."""
     relative = os.path.relpath(folder)
     return str(folder) if relative.startswith(os.path.join("..", "..")) else relative
-
-
-def _short(label):
-    """A picture's name short enough for its button: colosseum, cafe terrace at..."""
-    words = label.removeprefix("van_gogh_").replace("_", " ")
-    return words if len(words) <= 15 else words[:14] + "..."
-
-
-def _ratio_text(ratio):
-    return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.2g}"
-
-
-def _thumbnail_array(source, side):
-    """A path (read as nst.load_image reads it: upright by its EXIF orientation) or an
-    (H, W, 3) array in [0, 1], as a float array whose longest side is at most `side` px."""
-    if isinstance(source, (str, Path)):
-        return np.asarray(nst.load_image(source, side)[0])
-    image = Image.fromarray(nst._uint8_pixels(source))
-    image.thumbnail((side, side))
-    return np.asarray(image, np.float32) / 255.0
-
-
-def _png(array):
-    """An (H, W, 3) array in [0, 1] as PNG bytes, for an ipywidgets Image."""
-    buffer = io.BytesIO()
-    Image.fromarray(nst._uint8_pixels(array)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def _cost_plot(evaluations, total, content, style, sizes=None):
-    """The costs against the evaluations, on a log scale, as PNG bytes. A matplotlib Figure
-    of its own (no pyplot), so that the worker thread can draw it."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    figure = Figure(figsize=(4.8, 2.6), dpi=80)
-    axis = figure.add_subplot()
-    for values, label, look in [(content, "alpha * J_content", "-"),
-                                (style, "beta * J_style", "-"), (total, "total", "k:")]:
-        axis.plot(evaluations, np.maximum(np.asarray(values, float), 1e-12), look, label=label)
-    if sizes:
-        for step, before, after in zip(evaluations[1:], sizes, sizes[1:], strict=False):
-            if after != before:  # a coarse-to-fine stage begins: other sizes, other costs
-                axis.axvline(step, color="grey", linestyle=":", linewidth=1)
-    axis.set_yscale("log")
-    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axis.set_xlabel("cost evaluations")
-    axis.legend(fontsize=7, loc="upper right")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()

@@ -65,6 +65,8 @@ def test_help_explains_the_options():
     ("nst_helpers.py", ["--help"]),
     ("nst_helpers.py", ["--content", CONTENT, "--style", STYLE, "--output", "x.gif"]),
     ("nst_helpers.py", ["--content", CONTENT]),
+    ("nst_helpers.py", ["--content", CONTENT, "--style", STYLE, "--output", "x.jpg",
+                        "--beta", "-1"]),
     ("training/train.py", ["--help"]),
     ("training/train.py", ["--steps", "many"]),
 ])
@@ -78,6 +80,19 @@ def test_help_and_argument_errors_answer_before_tensorflow_loads(script, args):
     completed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
                                timeout=60, cwd=nst.REPO_ROOT)
     assert completed.stdout.strip().splitlines()[-1] == "no tensorflow", completed.stderr
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--beta", "-1", "beta must be a finite number at least 0, not -1.0"),
+    ("--steps", "0", "steps must be a whole number of at least 1, not 0"),
+    ("--style-scale", "0", "style_scale must be a finite number above 0"),
+])
+def test_bad_option_values_are_one_line_errors(tmp_path, capsys, option, value, words):
+    status = nst_cli.main(["--content", CONTENT, "--style", STYLE, "--output",
+                           str(tmp_path / "x.jpg"), option, value])
+    error = capsys.readouterr().err
+    assert status == 2 and error.startswith(f"error: {words}")
+    assert len(error.strip().splitlines()) == 1 and not (tmp_path / "x.jpg").exists()
 
 
 def test_missing_arguments_are_named(cli):
@@ -200,8 +215,8 @@ def test_large_pictures_go_coarse_to_fine(tmp_path, cli):
 def test_one_pass_flag_reaches_stylize(tmp_path, monkeypatch, flag, schedule):
     seen = {}
 
-    def fake_stylize(content, style, **options):
-        seen.update(options)
+    def fake_stylize(content, style, options, **arguments):
+        seen.update(options.as_json())
         raise ValueError("stop here")
 
     monkeypatch.setattr(course, "stylize", fake_stylize)
@@ -216,10 +231,11 @@ def test_style_scale_above_1_reads_the_painting_larger_rather_than_enlarging_it(
     strokes, not loaded at 64 px and enlarged (a blurred copy); the JSON records the 2."""
     seen = {}
 
-    def fake_stylize(content, style, **options):
-        seen.update(options, style=style[0])
+    def fake_stylize(content, style, options, **arguments):
+        seen.update(options.as_json(), style=style[0])
         history = {"step": [1], "seconds": [0.0], "total": [1.0], "size": [64]}
-        return nst.OptimizationResult(content, history, "finished", {"style_scale": 1.0})
+        return nst.OptimizationResult(content, history, nst.StopReason.FINISHED,
+                                      {"style_scale": 1.0})
 
     monkeypatch.setattr(course, "stylize", fake_stylize)
     output = tmp_path / "x.jpg"
@@ -236,8 +252,8 @@ def test_style_scale_above_1_reads_the_painting_larger_rather_than_enlarging_it(
 def test_style_scale_below_1_is_left_to_stylize(tmp_path, monkeypatch):
     seen = {}
 
-    def fake_stylize(content, style, **options):
-        seen.update(options, style=style[0])
+    def fake_stylize(content, style, options, **arguments):
+        seen.update(options.as_json(), style=style[0])
         raise ValueError("stop here")
 
     monkeypatch.setattr(course, "stylize", fake_stylize)

@@ -72,3 +72,14 @@ def defined(tree):
 def test_every_public_name_of_the_course_is_one_of_nst(module, names):
     assert names
     assert [name for name in names if getattr(nst, name, None) is not getattr(module, name)] == []
+
+
+@pytest.mark.parametrize("module", ["nst_studio", "nst_studio_controls"])
+def test_the_studio_is_in_parts_that_each_fit_on_a_screen(module):
+    long = [f"{node.name}: {node.end_lineno - node.lineno + 1} lines"
+            for node in ast.walk(MODULES[module]) if isinstance(node, ast.FunctionDef)
+            and node.end_lineno - node.lineno + 1 > SCREEN_LINES]
+    assert long == []
+
+
+SCREEN_LINES = 50

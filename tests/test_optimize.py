@@ -1,6 +1,8 @@
 """The optimisation loop: both optimisers, interruption, NaN, and stylize on real VGG19."""
 
+import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -21,7 +23,7 @@ def test_both_optimizers_reach_a_known_minimum(optimizer, steps):
     start = np.full((1, 8, 8, 3), 0.5, np.float32)
     result = nst.optimize_image(quadratic, start, steps=steps, optimizer=optimizer,
                                 learning_rate=0.05, progress=False)
-    assert result.stop_reason == "finished"
+    assert result.stop_reason is nst.StopReason.FINISHED
     assert result.history["total"][-1] < 0.01 * result.history["total"][0]
     np.testing.assert_allclose(result.image.numpy(), TARGET, atol=0.05)
 
@@ -42,8 +44,8 @@ def test_pixels_stay_in_unit_range(optimizer):
 
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
 def test_ctrl_c_keeps_the_best_image_so_far(optimizer):
-    def interrupt(step, image, costs):
-        if step == 5:
+    def interrupt(evaluation):
+        if evaluation.step == 5:
             raise KeyboardInterrupt
 
     def quartic(image):  # slow to converge, so both optimisers are still running at step 5
@@ -51,11 +53,9 @@ def test_ctrl_c_keeps_the_best_image_so_far(optimizer):
 
     start = np.full((1, 8, 8, 3), 0.5, np.float32)
     result = nst.optimize_image(quartic, start, steps=100, optimizer=optimizer,
-                                progress=False, callback=interrupt, callback_every=1)
-    assert result.stop_reason == "interrupted"
-    # Adam: 5 updates, 5 evaluations; L-BFGS: 5 accepted points, a few trials more
-    assert len(result.history["total"]) == 5 if optimizer == "adam" else 5 <= len(
-        result.history["total"]) < 20
+                                progress=False, on_evaluation=interrupt)
+    assert result.stop_reason is nst.StopReason.INTERRUPTED
+    assert len(result.history["total"]) == 5 and "step 5" in result.note
     best = float(quartic(result.image)["total"])
     assert best == pytest.approx(min(result.history["total"]), rel=1e-5)
     assert best < result.history["total"][0]
@@ -69,27 +69,26 @@ def test_steps_is_the_exact_number_of_evaluations(optimizer):
     for steps in (1, 2, 7):  # L-BFGS converges on this in about 13: fewer is never done
         result = nst.optimize_image(quartic, np.full((1, 8, 8, 3), 0.5, np.float32),
                                     steps=steps, optimizer=optimizer, progress=False)
-        assert len(result.history["total"]) == steps and result.stop_reason == "finished"
+        assert len(result.history["total"]) == steps
+        assert result.stop_reason is nst.StopReason.FINISHED
 
 
-def test_lbfgs_snapshots_show_accepted_points_only():
+def test_every_evaluation_is_reported_with_the_image_its_costs_belong_to():
     seen = []
 
     def bumpy(image):  # a steep quartic: L-BFGS's first trial steps overshoot
         return {"total": tf.reduce_sum(100.0 * (image - TARGET) ** 4 + image)}
 
-    result = nst.optimize_image(bumpy, np.full((1, 8, 8, 3), 0.9, np.float32), steps=60,
-                                progress=False, callback=lambda i, image, costs: seen.append(
-                                    (i, costs["total"], float(bumpy(image)["total"]))),
-                                callback_every=1)
-    totals = result.history["total"]
-    # some trials were rejected: the cost went up between evaluations
-    assert any(later > earlier for earlier, later in zip(totals, totals[1:], strict=False))
-    assert [i for i, _, _ in seen] == list(range(1, len(seen) + 1)) and len(seen) < len(totals)
-    accepted = [total for _, total, _ in seen]
-    assert all(later <= earlier for earlier, later in zip(accepted, accepted[1:], strict=False))
-    for _, total, recomputed in seen:  # each snapshot's image is the one its costs belong to
-        assert total == pytest.approx(recomputed, rel=1e-5)
+    result = nst.optimize_image(bumpy, np.full((1, 8, 8, 3), 0.9, np.float32), steps=30,
+                                progress=False, on_evaluation=seen.append)
+    assert [e.step for e in seen] == result.history["step"] == list(range(1, 31))
+    assert [e.costs["total"] for e in seen] == result.history["total"]
+    assert {(e.evaluations, e.stage, e.stages, e.size) for e in seen} == {(30, 1, 1, 8)}
+    for evaluation in seen:  # the image of each report is the one its costs belong to
+        assert evaluation.weighted == evaluation.costs
+        assert evaluation.costs["total"] == pytest.approx(
+            float(bumpy(evaluation.image)["total"]), rel=1e-5)
+    assert np.all(np.diff([e.seconds for e in seen]) >= 0)
 
 
 def test_nan_stops_with_a_message_and_keeps_the_last_good_image(capsys):
@@ -99,7 +98,8 @@ def test_nan_stops_with_a_message_and_keeps_the_last_good_image(capsys):
     start = np.full((1, 4, 4, 3), 0.5, np.float32)
     result = nst.optimize_image(log_cost, start, steps=100, optimizer="adam", learning_rate=0.2,
                                 progress=False)
-    assert "the cost became -inf" in result.stop_reason
+    assert result.stop_reason is nst.StopReason.NOT_FINITE
+    assert "the cost became -inf" in result.note
     assert "Stopped:" in capsys.readouterr().out
     assert np.all(np.isfinite(result.history["total"]))
     assert np.isfinite(float(log_cost(result.image)["total"]))
@@ -125,7 +125,7 @@ def test_noisy_content_init_is_reproducible_and_bounded(content_image):
 def test_stylize_lowers_the_cost_and_records_everything(vgg, content_image, style_image):
     result = nst.stylize(content_image, style_image, steps=8, weights="quantized", progress=False)
     history = result.history
-    assert result.stop_reason == "finished"
+    assert result.stop_reason is nst.StopReason.FINISHED
     assert result.image.shape == content_image.shape
     assert min(history["total"]) < 0.5 * history["total"][0]
     assert set(history) >= {"step", "seconds", "total", "content", "style", "tv"}
@@ -219,8 +219,80 @@ def test_stylize_coarse_to_fine_records_each_size_and_returns_the_full_size(
     final = [t for t, s in zip(history["total"], history["size"], strict=True) if s == 64]
     assert result.best_loss == min(final)
     assert result.settings["schedule"] == [[40, 3], [64, 4]]
-    with pytest.raises(ValueError, match="ending at 64 px"):
+    with pytest.raises(ValueError, match="must end at the content's size, 64 px"):
         nst.stylize(content_image, style_image, schedule=[(40, 3)], progress=False)
+
+
+def test_stylize_reports_each_evaluation_of_the_whole_run_with_weighted_costs(
+        vgg, content_image, style_image):
+    seen = []
+    options = nst.StylizeOptions(alpha=2.0, beta=0.5, tv_weight=3.0, steps=7,
+                                 schedule=[(40, 3), (64, 4)])
+    result = nst.stylize(content_image, style_image, options, progress=False,
+                         on_evaluation=seen.append)
+    assert [e.step for e in seen] == result.history["step"] == list(range(1, 8))
+    assert [(e.stage, e.stages, e.size, e.evaluations) for e in seen] == (
+        [(1, 2, 40, 7)] * 3 + [(2, 2, 64, 7)] * 4)
+    assert [e.seconds for e in seen] == pytest.approx(result.history["seconds"])
+    for e in seen:
+        assert e.weighted["content"] == pytest.approx(2.0 * e.costs["content"])
+        assert e.weighted["style"] == pytest.approx(0.5 * e.costs["style"])
+        assert e.weighted["tv"] == pytest.approx(3.0 * e.costs["tv"])
+        assert e.weighted["total"] == pytest.approx(
+            e.weighted["content"] + e.weighted["style"] + e.weighted["tv"], rel=1e-5)
+        assert max(e.image.shape[1:3]) == e.size
+
+
+def test_stylize_takes_options_or_keywords_and_writes_the_options_to_its_settings(
+        vgg, content_image, style_image):
+    options = nst.StylizeOptions(beta=0.1, steps=2, seed=3)
+    by_options = nst.stylize(content_image, style_image, options, progress=False)
+    by_keywords = nst.stylize(content_image, style_image, beta=0.1, steps=2, seed=3,
+                              progress=False)
+    assert by_options.history["total"] == pytest.approx(by_keywords.history["total"])
+    settings, given = by_options.settings, options.as_json()
+    resolved = {"schedule": [[64, 2]], "style_blend": [1.0], "learning_rate": None}
+    assert settings == {**settings, **given, **resolved}  # what "auto", None came to
+    json.dumps(settings)  # every setting is a JSON value
+    with pytest.raises(ValueError, match="not an option of stylize: stepz"):
+        nst.stylize(content_image, style_image, stepz=3)
+    with pytest.raises(ValueError, match="beta must be a finite number"):
+        nst.stylize(content_image, style_image, options, beta=float("nan"))
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"alpha": -1}, "alpha must be a finite number at least 0"),
+    ({"alpha": 0, "beta": 0}, "alpha and beta are both 0"),
+    ({"content_layer": "block6_conv1"}, "content_layer must be one of block1_conv1"),
+    ({"style_layers": [("block1_conv1", "heavy")]}, "the weight of block1_conv1 must be"),
+    ({"style_layers": [("pool1", 1.0)]}, "a style layer must be one of"),
+    ({"style_layers": []}, "style_layers is empty"),
+    ({"style_blend": [1, -1]}, "a style_blend weight must be"),
+    ({"init": "photo"}, "init must be one of noisy-content"),
+    ({"optimizer": "sgd"}, "optimizer must be one of lbfgs, adam"),
+    ({"steps": 0}, "steps must be a whole number of at least 1"),
+    ({"steps": 2.5}, "steps must be a whole number"),
+    ({"schedule": [(16, 3)]}, "schedule must be"),
+    ({"schedule": []}, "schedule is empty"),
+    ({"preserve_color": "sepia"}, "preserve_color must be one of none"),
+    ({"style_scale": 0}, "style_scale must be a finite number above 0"),
+    ({"learning_rate": float("inf")}, "learning_rate must be a finite number"),
+])
+def test_options_are_checked_once_when_made(changes, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        nst.StylizeOptions(**changes)
+
+
+def test_options_are_frozen_tuples_and_replace_checks_again():
+    options = nst.StylizeOptions(style_layers=[["block1_conv1", 1]], style_blend=[1, 2])
+    assert options.style_layers == (("block1_conv1", 1.0),) and options.style_blend == (1.0, 2.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.beta = 1.0
+    assert options.replace(beta=1.0).beta == 1.0 and options.beta == nst.DEFAULT_BETA
+    with pytest.raises(ValueError, match="steps must be"):
+        options.replace(steps=-3)
+    with pytest.raises(ValueError, match="not an option of stylize: colour"):
+        options.replace(colour="none")
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
@@ -236,7 +308,7 @@ def test_should_stop_ends_the_run_and_keeps_the_best_image(optimizer):
 
     result = nst.optimize_image(quartic, np.full((1, 8, 8, 3), 0.5, np.float32), steps=50,
                                 optimizer=optimizer, progress=False, should_stop=stop_after_six)
-    assert result.stop_reason == nst.STOPPED
+    assert result.stop_reason == nst.StopReason.STOPPED
     assert len(result.history["total"]) == 6
     assert float(quartic(result.image)["total"]) == pytest.approx(
         min(result.history["total"]), rel=1e-5)
@@ -246,7 +318,7 @@ def test_stylize_stopped_in_a_coarse_stage_returns_the_full_size(content_image, 
     asked = []
     result = nst.stylize(content_image, style_image, schedule=[(40, 5), (64, 5)],
                          progress=False, should_stop=lambda: asked.append(1) or len(asked) > 3)
-    assert result.stop_reason == nst.STOPPED
+    assert result.stop_reason == nst.StopReason.STOPPED
     assert result.history["size"] == [40] * 3
     assert result.image.shape == content_image.shape
 

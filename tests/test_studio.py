@@ -18,6 +18,7 @@ from PIL import Image
 import nst_course as course  # where the course's code runs: patched there
 import nst_helpers as nst
 import nst_studio
+import nst_studio_controls
 
 TINY, FEW = 64, 4  # px and cost evaluations of every run here
 WAIT = 120  # s: generous, the CPU may be shared
@@ -92,7 +93,7 @@ def test_preview_click_shows_a_picture_and_joins_the_history(studio):
     photo = studio.image
     studio.preview_button.click()
     run = finished(studio)
-    assert [r.kind for r in studio.history] == ["preview"] and run.stop_reason == "finished"
+    assert [r.kind for r in studio.history] == ["preview"] and run.stop_reason is nst.StopReason.FINISHED
     assert studio.image.shape == run.image.shape and max(run.image.shape[:2]) == TINY
     assert np.isfinite(studio.image).all() and not np.array_equal(studio.image, photo)
     assert len(run.result.history["step"]) == FEW == studio.progress.value
@@ -109,7 +110,7 @@ def test_render_runs_coarse_to_fine_and_updates_the_picture_as_it_goes(studio, m
     monkeypatch.setattr(course, "COARSE_TO_FINE_START", 32)
     monkeypatch.setattr(nst_studio, "UPDATE_EVERY", 1)
     studio.content_picker.buttons["astronaut"].click()  # square: every stage >= 32 px
-    studio.size.value, studio.steps.value = TINY, 12
+    studio.controls.size.value, studio.controls.steps.value = TINY, 12
     updates = []
     studio.picture.observe(lambda change: updates.append(change["new"]), "value")
     studio.render_button.click()
@@ -118,14 +119,18 @@ def test_render_runs_coarse_to_fine_and_updates_the_picture_as_it_goes(studio, m
     stages = nst.coarse_to_fine_schedule(TINY, 12)
     assert len(stages) > 1 and run.kind == "render"
     assert sorted(set(run.result.history["size"])) == sorted(side for side, _ in stages)
-    assert studio.progress.max == sum(count for _, count in stages)
+    assert studio.progress.max == studio.progress.value == sum(count for _, count in stages)
+    assert [e.stage for e in run.curve] == [
+        number for number, (_, count) in enumerate(stages, start=1) for _ in range(count)]
+    assert [e.weighted["total"] for e in run.curve] == run.result.history["total"]
+    assert all(e.image is None for e in run.curve)  # the run keeps no image per evaluation
     assert len(updates) >= 2  # live pictures, then the result
     assert studio.render_button.description == "Render" and not studio.render_button.disabled
 
 
 @pytest.mark.slow
 def test_stop_keeps_the_best_picture_and_the_studio_stays_usable(studio):
-    studio.size.value, studio.steps.value = TINY, 1000
+    studio.controls.size.value, studio.controls.steps.value = TINY, 1000
     assert studio.render()
     deadline = time.monotonic() + WAIT
     while studio.progress.value < 3 and time.monotonic() < deadline:
@@ -135,12 +140,12 @@ def test_stop_keeps_the_best_picture_and_the_studio_stays_usable(studio):
     studio.stop_button.click()
     run = finished(studio)
     evaluations = len(run.result.history["step"])
-    assert run.stop_reason == nst.STOPPED and 3 <= evaluations < 1000
+    assert run.stop_reason is nst.StopReason.STOPPED and 3 <= evaluations < 1000
     assert np.isfinite(run.image).all() and np.array_equal(studio.image, run.image)
     assert run.result.best_loss == min(run.result.history["total"])
     assert f"stopped after {evaluations} of 1000 evaluations" in studio.message
     studio.preview()  # and the next run works
-    assert finished(studio).stop_reason == "finished" and len(studio.history) == 2
+    assert finished(studio).stop_reason is nst.StopReason.FINISHED and len(studio.history) == 2
     studio.stop()
     assert studio.message == "Nothing to stop: no run is under way."
 
@@ -164,7 +169,7 @@ def test_a_bad_upload_shows_load_images_message_and_keeps_the_choice(studio, tmp
     assert studio.load_upload(name, data, role) is False
     expected = expected_message(tmp_path, name, data)
     assert studio.message == expected
-    assert studio.status.value == nst_studio._html_line(expected)  # escaped: it is HTML
+    assert studio.status.value == nst_studio_controls.html_line(expected)  # escaped: it is HTML
     assert expected.startswith(f"{name}: ") and "\n" not in expected
     assert picker.value == before and len(picker.row.children) == thumbnails
     assert isinstance(studio.error, nst.ImageError)
@@ -199,7 +204,7 @@ def test_an_uploaded_photo_can_be_previewed(studio):
 
 
 def test_a_run_that_cannot_start_says_why_in_one_line(studio):
-    studio.style_scale.value = 0.5  # the 64 px style would shrink below 32 px
+    studio.controls.style_scale.value = 0.5  # the 64 px style would shrink below 32 px
     studio.preview()
     assert studio.wait(WAIT) and studio.history == []
     assert isinstance(studio.error, ValueError)
@@ -207,33 +212,33 @@ def test_a_run_that_cannot_start_says_why_in_one_line(studio):
     assert "\n" not in studio.message and not studio.preview_button.disabled
 
 
-@pytest.mark.parametrize("name", nst_studio.PRESETS)
+@pytest.mark.parametrize("name", nst_studio_controls.PRESETS)
 def test_each_preset_sets_its_stated_values_and_the_defaults(studio, name):
-    studio.ratio.value, studio.tv_weight.value, studio.style_scale.value = 10.0, 3e7, 2.0
-    studio.size.value = 256
+    studio.controls.ratio.value, studio.controls.tv_weight.value, studio.controls.style_scale.value = 10.0, 3e7, 2.0
+    studio.controls.size.value = 256
     studio.preset_buttons[name].click()
-    preset = nst_studio.PRESETS[name]
+    preset = nst_studio_controls.PRESETS[name]
     settings = studio.settings
-    for key, value in {**nst_studio.DEFAULTS, **preset["values"]}.items():
+    for key, value in {**nst_studio_controls.DEFAULTS, **preset["values"]}.items():
         assert settings[key] == pytest.approx(value), key
     assert settings["size"] == 256  # the render size and the pictures are not a preset's
     assert studio.message.startswith(f"Preset '{name}': {preset['about']}")
 
 
 def test_presets_make_three_explorations_of_two_and_refuse_unknown_names(studio):
-    explorations = [p["exploration"] for p in nst_studio.PRESETS.values()]
+    explorations = [p["exploration"] for p in nst_studio_controls.PRESETS.values()]
     assert sorted(set(explorations)) == ["Keep the colours or not?", "Which alpha/beta?",
                                          "Which layers?"]
     assert all(explorations.count(e) == 2 for e in explorations)
-    assert nst_studio.PRESETS["shallow layers"]["values"]["layer_weights"][0] > \
-        nst_studio.PRESETS["deep layers"]["values"]["layer_weights"][0]
+    assert nst_studio_controls.PRESETS["shallow layers"]["values"]["layer_weights"][0] > \
+        nst_studio_controls.PRESETS["deep layers"]["values"]["layer_weights"][0]
     with pytest.raises(ValueError, match="no preset 'loud'"):
         studio.apply_preset("loud")
     with pytest.raises(ValueError, match="not a setting of the studio: loudness"):
         studio.set_settings({"loudness": 11})
     studio.apply_preset("shallow layers")
     studio.defaults_button.click()
-    assert {key: studio.settings[key] for key in nst_studio.DEFAULTS} == nst_studio.DEFAULTS
+    assert {key: studio.settings[key] for key in nst_studio_controls.DEFAULTS} == nst_studio_controls.DEFAULTS
     assert studio.message == "Controls back to the course's defaults."
 
 
@@ -328,7 +333,7 @@ def test_instant_is_offered_for_a_painting_with_a_network(studio):
     assert not studio.instant_button.disabled and not studio.from_network.disabled
     note = studio.network_note
     assert note == studio.instant_button.tooltip
-    assert studio.network_label.value == nst_studio._html_line(note)
+    assert studio.network_label.value == nst_studio_controls.html_line(note)
     assert studio.instant_button.button_style == "success"
     assert note.startswith(f"Instant: the network {NETWORK}, trained on this painting")
     assert "alpha 10, beta 0.004 (alpha/beta 2,500)" in note  # read from its JSON
@@ -341,7 +346,7 @@ def test_instant_is_offered_for_a_painting_with_a_network(studio):
 
 def test_instant_paints_the_photo_at_the_render_size_and_saves_it_with_the_network(studio):
     choose_the_wave(studio)
-    studio.size.value = 96
+    studio.controls.size.value = 96
     studio.instant_button.click()
     run = studio.history[-1]
     photo = nst.load_image(studio.content_picker.value, max_dim=96)
@@ -369,11 +374,11 @@ def test_instant_paints_the_photo_at_the_render_size_and_saves_it_with_the_netwo
 
 def test_an_instant_picture_joins_the_strip_and_comes_back(studio):
     choose_the_wave(studio)
-    studio.size.value = 96
+    studio.controls.size.value = 96
     first = studio.instant()
     studio.content_picker.buttons["astronaut"].click()
     assert studio.message == studio.network_note  # not run 1's line about another photo
-    studio.size.value = TINY
+    studio.controls.size.value = TINY
     second = studio.instant()
     assert [run.number for run in studio.history] == [1, 2] and studio.current is second
     assert second.image.shape == (TINY, TINY, 3) and len(studio.strip.children) == 2
@@ -388,7 +393,7 @@ def test_an_instant_picture_joins_the_strip_and_comes_back(studio):
 
 def test_a_damaged_network_file_gives_one_line_and_loses_nothing(studio, models):
     choose_the_wave(studio)
-    studio.size.value = TINY
+    studio.controls.size.value = TINY
     first = studio.instant()
     weights = models / f"{NETWORK}{nst.MODEL_SUFFIX}"
     weights.write_bytes(b"half a download")
@@ -421,15 +426,15 @@ def test_render_can_start_from_the_networks_picture(studio, monkeypatch):
     starts = []
     real_stylize = nst.stylize
 
-    def spy(content, style, **options):
-        starts.append(options.get("init", "noisy-content"))
-        return real_stylize(content, style, **options)
+    def spy(content, style, options, **arguments):
+        starts.append(options.init)
+        return real_stylize(content, style, options, **arguments)
 
     monkeypatch.setattr(course, "stylize", spy)
     choose_the_wave(studio)
     assert studio.settings["from_network"] is False  # off by default
     studio.from_network.value = True
-    studio.size.value, studio.steps.value = TINY, 10
+    studio.controls.size.value, studio.controls.steps.value = TINY, 10
     studio.render()
     run = finished(studio)
     assert run.network == NETWORK and len(starts) == 1
@@ -450,5 +455,5 @@ def test_thumbnails_of_files_stand_upright_by_their_exif_orientation(tmp_path):
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display": a phone held upright
     path = tmp_path / "upright.jpg"
     image.save(path, exif=exif)
-    assert nst_studio._thumbnail_array(path, 60).shape == (60, 40, 3)
-    assert nst_studio._thumbnail_array(np.zeros((80, 120, 3)), 60).shape == (40, 60, 3)
+    assert nst_studio_controls.thumbnail_array(path, 60).shape == (60, 40, 3)
+    assert nst_studio_controls.thumbnail_array(np.zeros((80, 120, 3)), 60).shape == (40, 60, 3)
