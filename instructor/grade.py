@@ -207,7 +207,8 @@ def attribute_reasons(dotted, attribute, exercise, wholesale):
 
 
 def run_one(notebook_path, cell_timeout):
-    """Child process: execute one notebook cell by cell, reporting each check's outcome.
+    """Child process: execute one notebook cell by cell up to its last check, reporting each
+    check's outcome.
 
     Reports go to stdout after each check (progress survives a kill), behind a token read
     from stdin before the kernel starts: the learner's code can write files, even to this
@@ -222,8 +223,11 @@ def run_one(notebook_path, cell_timeout):
                             kernel_name="python3",
                             resources={"metadata": {"path": str(Path(notebook_path).parent)}})
     # The kernel gets none of our pipes: a kernel that outlives us cannot hold them open.
+    # What follows the last check cannot change a grade: it is not run.
+    last_check = max((index for index, cell in enumerate(notebook.cells)
+                      if cell.cell_type == "code" and CHECK_CALL.search(cell.source)), default=-1)
     with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-        for index, cell in enumerate(notebook.cells):
+        for index, cell in enumerate(notebook.cells[:last_check + 1]):
             if cell.cell_type != "code":
                 continue
             client.execute_cell(cell, index)
