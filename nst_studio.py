@@ -26,8 +26,8 @@ studio.history, studio.message, studio.network (the chosen painting's network, o
 This module holds the runs: each is nst.stylize with the StylizeOptions the controls give
 (nst_studio_controls.Controls), its progress, live picture and cost curve driven by
 stylize's one event, on_evaluation. The sliders, presets, pickers and drawings are in
-nst_studio_controls.py. This module needs ipywidgets (and matplotlib for the cost curves); nst_course does not
-import it, so the course's code stays usable without them.
+nst_studio_controls.py. Both need ipywidgets (and matplotlib for the cost curves);
+nst_course does not import them, so the course's code stays usable without them.
 """
 
 from __future__ import annotations

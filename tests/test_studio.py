@@ -93,7 +93,8 @@ def test_preview_click_shows_a_picture_and_joins_the_history(studio):
     photo = studio.image
     studio.preview_button.click()
     run = finished(studio)
-    assert [r.kind for r in studio.history] == ["preview"] and run.stop_reason is nst.StopReason.FINISHED
+    assert [r.kind for r in studio.history] == ["preview"]
+    assert run.stop_reason is nst.StopReason.FINISHED
     assert studio.image.shape == run.image.shape and max(run.image.shape[:2]) == TINY
     assert np.isfinite(studio.image).all() and not np.array_equal(studio.image, photo)
     assert len(run.result.history["step"]) == FEW == studio.progress.value
@@ -214,7 +215,8 @@ def test_a_run_that_cannot_start_says_why_in_one_line(studio):
 
 @pytest.mark.parametrize("name", nst_studio_controls.PRESETS)
 def test_each_preset_sets_its_stated_values_and_the_defaults(studio, name):
-    studio.controls.ratio.value, studio.controls.tv_weight.value, studio.controls.style_scale.value = 10.0, 3e7, 2.0
+    controls = studio.controls
+    controls.ratio.value, controls.tv_weight.value, controls.style_scale.value = 10.0, 3e7, 2.0
     studio.controls.size.value = 256
     studio.preset_buttons[name].click()
     preset = nst_studio_controls.PRESETS[name]
@@ -238,7 +240,8 @@ def test_presets_make_three_explorations_of_two_and_refuse_unknown_names(studio)
         studio.set_settings({"loudness": 11})
     studio.apply_preset("shallow layers")
     studio.defaults_button.click()
-    assert {key: studio.settings[key] for key in nst_studio_controls.DEFAULTS} == nst_studio_controls.DEFAULTS
+    defaults = nst_studio_controls.DEFAULTS
+    assert {key: studio.settings[key] for key in defaults} == defaults
     assert studio.message == "Controls back to the course's defaults."
 
 
