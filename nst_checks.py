@@ -4,9 +4,10 @@ Every `nst.check_<name>(fn)` of the notebooks lives here; nst_helpers, the noteb
 module, imports them by name. No notebook teaches this machinery; what it does for a learner
 is described in STYLE.md's "Exercises and checks": compare with the reference on hand-made
 and random inputs, eagerly and inside tf.function, print one stable line on success, and on
-failure name the likely mistake from a catalogue of wrong answers (tests/test_checks.py
-proves that each check rejects each of them). A guard fails a check whose function calls the
-reference it should write, or changes the course's modules while it runs.
+failure name the likely mistake from the catalogue of wrong answers in nst_mistakes.py (run
+through the same harness as the learner's function; tests/test_checks.py proves that each
+check rejects each of them). A guard fails a check whose function calls the reference it
+should write, or changes the course's modules while it runs.
 """
 
 import contextlib
@@ -31,6 +32,7 @@ from nst_course import (
     total_variation,
     train_step,
 )
+from nst_mistakes import Mistake, mistakes
 
 CHECK_RTOL = 1e-4  # float32 sums over thousands of terms differ from the reference by ~1e-6
 
@@ -60,12 +62,13 @@ def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL, atol=
     """Compare learner and reference on every case, eagerly and (graph=True) inside
     tf.function; graph=False is for exercises where NumPy is allowed.
 
-    mistakes: [(wrong implementation, hint)], tried in order when a value is wrong, so the
-    message names the likely error. error_hint(error): a hint for an exception the learner's
-    code raises, or None. output(value, description): for a function that returns several
-    values, checks their structure (raising AssertionError with a hint) and joins them into
-    one tensor, for the learner's and the reference's results alike; the mistakes then model
-    the joined value. describe(value): the reference's first value as printed on success.
+    mistakes: the exercise's Mistakes (nst_mistakes), run on the same arguments and tried in
+    order when a value is wrong, so the message names the likely error. error_hint(error):
+    a hint for an exception the learner's code raises, or None. output(value, description):
+    for a function that returns several values, checks their structure (raising
+    AssertionError with a hint) and joins them into one tensor, for the learner's, the
+    reference's and the mistakes' results alike. describe(value): the reference's first
+    value as printed on success.
     Raises AssertionError (NotImplementedError for a stub not yet written); prints one
     stable line on success, with the reference's value on the first case, so that a change
     of the reference shows in the notebook's stored output.
@@ -86,7 +89,7 @@ def _run_check(name, learner, reference, cases, mistakes, rtol=CHECK_RTOL, atol=
                                     error_hint)
                 got = output(got, description + mode) if output else got
                 _compare(name, got, expected, args, description + mode, mistakes, rtol, atol,
-                         numpy_allowed=not graph)
+                         numpy_allowed=not graph, output=output)
     where = "eager and tf.function" if graph else "eager"
     _print_ok(name, f"{len(cases)} cases, {where}, rtol={rtol:g}",
               f"{cases[0][0]}: {(describe or _rounded)(first_value)}")
@@ -231,7 +234,7 @@ def _error_message(name, error, description, hint=None):
 
 
 def _compare(name, got, expected, args, description, mistakes, rtol, atol=1e-6,
-             numpy_allowed=False):
+             numpy_allowed=False, output=None):
     if not isinstance(got, tf.Tensor):
         hint = ("return a tf.Tensor: wrap a NumPy result in tf.constant(..., tf.float32)."
                 if numpy_allowed else
@@ -242,12 +245,11 @@ def _compare(name, got, expected, args, description, mistakes, rtol, atol=1e-6,
     got = got.numpy()
     if got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=atol):
         return
-    numpy_args = tf.nest.map_structure(
-        lambda x: x.numpy() if isinstance(x, tf.Tensor) else x, args)
-    for mistake, hint in mistakes:
-        wrong = np.asarray(mistake(*numpy_args))
-        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol, atol=atol):
-            raise AssertionError(f"{name} is wrong on {description}. Hint: {hint}")
+    for mistake in mistakes:
+        wrong = _value_of(mistake.function, args, output, description)
+        if wrong is not None and wrong.shape == got.shape and np.allclose(
+                got, wrong, rtol=rtol, atol=atol):
+            raise AssertionError(f"{name} is wrong on {description}. Hint: {mistake.hint}")
     if got.shape != expected.shape:
         raise AssertionError(
             f"{name} returned shape {got.shape}, expected {expected.shape}, on {description}."
@@ -260,48 +262,18 @@ def _compare(name, got, expected, args, description, mistakes, rtol, atol=1e-6,
     raise AssertionError(message)
 
 
-def _dims(a):
-    return tuple(float(d) for d in np.shape(a)[1:])
-
-
-def _wrong_unroll(a):  # reshape straight to (n_C, n_H * n_W): channels get mixed
-    return np.reshape(np.asarray(a), (np.shape(a)[-1], -1))
-
-
-def _sum_squares(x):
-    return np.sum(np.square(np.asarray(x, np.float64)))
+def _value_of(mistake, args, output=None, description=""):
+    """What a catalogue mistake computes on args, as an array (through output, as the
+    learner's result is), or None where it fails."""
+    try:
+        value = mistake(*args)
+        return np.asarray(output(value, description) if output else value)
+    except Exception:  # a mistake that cannot run on this case does not explain it
+        return None
 
 
 def check_compute_content_cost(fn):
     """Check a learner's compute_content_cost(a_C, a_G). Notebook 02."""
-    def four_n(a):
-        n_H, n_W, n_C = _dims(a)
-        return 4 * n_H * n_W * n_C
-
-    mistakes = [
-        (lambda a_C, a_G: _sum_squares(a_C - a_G) / (four_n(a_G) / 4),
-         "you divided by n_H n_W n_C (or took a mean): divide by 4 n_H n_W n_C."),
-        (lambda a_C, a_G: _sum_squares(a_C - a_G),
-         "divide the sum of squares by 4 n_H n_W n_C."),
-        (lambda a_C, a_G: np.sum(np.abs(np.asarray(a_C) - a_G)) / four_n(a_G),
-         "square the differences (you summed their absolute values)."),
-        (lambda a_C, a_G: np.sum(np.asarray(a_C) - a_G) / four_n(a_G),
-         "square the differences before summing them."),
-        (lambda a_C, a_G: np.sqrt(_sum_squares(a_C - a_G)) / four_n(a_G),
-         "the cost uses the squared norm: no square root."),
-        (lambda a_C, a_G: _sum_squares(a_C - a_G) / (2 * four_n(a_G) / 4),
-         "the constant is 1 / (4 n_H n_W n_C), not 1 / (2 ...)."),
-        (lambda a_C, a_G: _sum_squares(a_C - a_G) / 4 * (four_n(a_G) / 4),
-         "you multiplied by n_H n_W n_C: x / 4 * n means (x / 4) * n, so put the whole "
-         "denominator in brackets."),
-        (lambda a_C, a_G: _sum_squares(a_C - a_G) / (4 * np.prod(np.shape(a_G)[:3])),
-         "the shape is (1, n_H, n_W, n_C): the first size is the batch (one image), so "
-         "n_H, n_W, n_C are the last three."),
-        (lambda a_C, a_G: np.sum(np.square(np.asarray(a_C) - a_G), axis=0) / four_n(a_G),
-         "sum over every entry, to one number: Python's sum() (like an axis argument) adds "
-         "along one axis only."),
-    ]
-
     def int32_hint(error):
         if "int32" in str(error):
             return ("tf.shape gives int32 sizes, and TensorFlow does not divide a float32 "
@@ -309,8 +281,8 @@ def check_compute_content_cost(fn):
                     "take them from the .shape attribute (Python integers).")
         return None
 
-    _run_check("compute_content_cost", fn, compute_content_cost, _activation_cases(), mistakes,
-               error_hint=int32_hint)
+    _run_check("compute_content_cost", fn, compute_content_cost, _activation_cases(),
+               mistakes("compute_content_cost"), error_hint=int32_hint)
 
 
 def _unrolled_cases():
@@ -323,74 +295,13 @@ def _unrolled_cases():
 
 def check_gram_matrix(fn):
     """Check a learner's gram_matrix(A), A of shape (n_C, n_H * n_W). Notebook 03."""
-    mistakes = [
-        (lambda A: np.asarray(A).T @ A,
-         "G = A A^T has shape (n_C, n_C): you computed A^T A (positions x positions)."),
-        (lambda A: np.asarray(A) * A,
-         "use a matrix product (tf.matmul), not an element-wise product (*)."),
-        (lambda A: np.asarray(A) @ A.T / np.shape(A)[1],
-         "the Gram matrix is unnormalised: do not divide by the number of positions."),
-    ]
-    _run_check("gram_matrix", fn, gram_matrix, _unrolled_cases(), mistakes)
-
-
-def _numpy_layer_style_cost(a_S, a_G, unroll_fn, gram_fn, denominator):
-    G_S, G_G = gram_fn(unroll_fn(a_S)), gram_fn(unroll_fn(a_G))
-    return _sum_squares(G_S - G_G) / denominator(*_dims(a_G))
+    _run_check("gram_matrix", fn, gram_matrix, _unrolled_cases(), mistakes("gram_matrix"))
 
 
 def check_compute_layer_style_cost(fn):
     """Check a learner's compute_layer_style_cost(a_S, a_G). Notebook 03."""
-    def right_unroll(a):
-        return np.asarray(a).reshape(-1, np.shape(a)[-1]).T
-
-    def gram(A):
-        return A.astype(np.float64) @ A.T
-
-    def formula(n_H, n_W, n_C):
-        return 4 * n_C**2 * (n_H * n_W) ** 2
-
-    def int32_formula(n_H, n_W, n_C):  # tf.shape's sizes multiplied before a cast
-        n_H, n_W, n_C = (np.int32(n) for n in (n_H, n_W, n_C))
-        with np.errstate(over="ignore"):
-            return float(np.int32(4) * n_C * n_C * (n_H * n_W) * (n_H * n_W))
-
-    def variant(unroll_fn=right_unroll, gram_fn=gram, denominator=formula):
-        return lambda a_S, a_G: _numpy_layer_style_cost(a_S, a_G, unroll_fn, gram_fn, denominator)
-
-    mistakes = [
-        (variant(unroll_fn=_wrong_unroll),
-         "channels got mixed: in memory the channel index runs fastest, so a reshape "
-         "straight to (n_C, n_H * n_W) puts several channels in each row (see the "
-         "(1, 2, 2, 3) example). Make one row per position first, then turn rows into "
-         "columns."),
-        (variant(gram_fn=lambda A: A.T.astype(np.float64) @ A),
-         "your Gram matrices are positions x positions: unroll to one row per channel, "
-         "(n_C, n_H * n_W), and take A A^T (n_C x n_C), not A^T A. A reshape to "
-         "(n_H * n_W, n_C) alone gives one row per position."),
-        (variant(denominator=int32_formula),
-         "the denominator overflowed: sizes from tf.shape are int32, and 4 n_C^2 (n_H n_W)^2 "
-         "passes 2^31 at real sizes. Use a_G.shape (Python ints) or cast the sizes to "
-         "float32 before multiplying."),
-        (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C * n_H * n_W),
-         "the constant is 1 / (4 n_C^2 (n_H n_W)^2): both factors are squared."),
-        (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C**2 * n_H * n_W),
-         "the constant is 1 / (4 n_C^2 (n_H n_W)^2): square (n_H n_W) too."),
-        (variant(denominator=lambda n_H, n_W, n_C: 4 * n_C * (n_H * n_W) ** 2),
-         "the constant is 1 / (4 n_C^2 (n_H n_W)^2): square n_C too."),
-        (variant(denominator=lambda n_H, n_W, n_C: n_C**2 * (n_H * n_W) ** 2),
-         "you forgot the 4 (or took a mean over the Gram matrix): divide by "
-         "4 n_C^2 (n_H n_W)^2."),
-        (variant(denominator=lambda n_H, n_W, n_C: 1.0),
-         "divide the sum of squares by 4 n_C^2 (n_H n_W)^2."),
-        (lambda a_S, a_G: np.sum(np.abs(gram(right_unroll(a_S)) - gram(right_unroll(a_G))))
-         / formula(*_dims(a_G)),
-         "square the differences of the Gram matrices (you summed absolute values)."),
-        (lambda a_S, a_G: _sum_squares(np.asarray(a_S) - a_G) / formula(*_dims(a_G)),
-         "compare the Gram matrices of a_S and a_G, not the activations themselves."),
-    ]
     _run_check("compute_layer_style_cost", fn, compute_layer_style_cost, _activation_cases(),
-               mistakes)
+               mistakes("compute_layer_style_cost"))
 
 
 def check_compute_style_cost(fn):
@@ -407,25 +318,6 @@ def check_compute_style_cost(fn):
              ("two layers weighted 1.0, 0.0", (activations(), activations(),
                                                 [("deep", 1.0), ("shallow", 0.0)]))]
 
-    def per_layer(a_S, a_G, style_layers):
-        return [(float(compute_layer_style_cost(a_S[n], a_G[n])), w) for n, w in style_layers]
-
-    mistakes = [
-        (lambda *args: sum(cost for cost, _ in per_layer(*args)),
-         "multiply each layer's cost by its weight from style_layers."),
-        (lambda *args: np.mean([w * cost for cost, w in per_layer(*args)]),
-         "add the weighted layer costs up; do not average them."),
-        (lambda *args: np.prod(per_layer(*args)[-1]),
-         "sum over every layer in style_layers, not only the last one."),
-        (lambda *args: np.prod(per_layer(*args)[0]),
-         "sum over every layer in style_layers, not only the first one."),
-        (lambda a_S, a_G, style_layers: sum(
-            weight * float(compute_layer_style_cost(a_S[name], a_G[name]))
-            for (_, weight), name in zip(style_layers, a_S, strict=False)),
-         "look each layer's activations up by its name (style_activations[name]): the "
-         "dictionaries may hold other layers, in another order than style_layers."),
-    ]
-
     def key_hint(error):
         if not isinstance(error, KeyError):
             return None
@@ -435,8 +327,8 @@ def check_compute_style_cost(fn):
         return ("take the layers from style_layers: the dictionaries may hold layers that "
                 "style_layers does not list.")
 
-    _run_check("compute_style_cost", fn, compute_style_cost, cases, mistakes,
-               error_hint=key_hint)
+    _run_check("compute_style_cost", fn, compute_style_cost, cases,
+               mistakes("compute_style_cost"), error_hint=key_hint)
 
 
 def check_total_cost(fn):
@@ -450,21 +342,7 @@ def check_total_cost(fn):
              ("J_content=4, J_style=0, alpha=3, beta=2", (4.0, 0.0, 3.0, 2.0))]
     cases = [(text, tuple(tf.constant(v) for v in args)) for text, args in cases]
 
-    def call_with_defaults(f):
-        return lambda J_content, J_style, alpha=nst.DEFAULT_ALPHA, beta=nst.DEFAULT_BETA: f(
-            float(J_content), float(J_style), float(alpha), float(beta))
-
-    mistakes = [
-        (call_with_defaults(lambda c, s, a, b: b * c + a * s),
-         "alpha and beta are swapped: alpha weighs J_content, beta weighs J_style."),
-        (call_with_defaults(lambda c, s, a, b: 10 * c + 0.04 * s),
-         "use the alpha and beta passed in, not the numbers 10 and 0.04."),
-        (call_with_defaults(lambda c, s, a, b: (a * c + b * s) / (a + b)),
-         "J = alpha J_content + beta J_style, without dividing by alpha + beta."),
-        (call_with_defaults(lambda c, s, a, b: c + s),
-         "weigh the costs: J = alpha J_content + beta J_style."),
-    ]
-    _run_check("total_cost", fn, reference, cases, mistakes)
+    _run_check("total_cost", fn, reference, cases, mistakes("total_cost"))
 
 
 def check_total_variation(fn):
@@ -475,44 +353,7 @@ def check_total_variation(fn):
              for shape in [(1, 5, 7, 3), (1, 9, 4, 3)]]
     cases.append(("a flat grey image (0)", (np.full((1, 4, 4, 3), 0.5, np.float32),)))
 
-    def parts(image):
-        image = np.asarray(image, np.float64)
-        return np.diff(image, axis=1), np.diff(image, axis=2)
-
-    def wrapped(image):  # differences with np.roll / tf.roll: the last row meets the first
-        image = np.asarray(image, np.float64)
-        return sum(np.mean(np.abs(image - np.roll(image, 1, axis=axis))) for axis in (1, 2))
-
-    def isotropic(image):  # the length of the local gradient, sqrt(dx^2 + dy^2)
-        down, across = parts(image)
-        return np.mean(np.sqrt(np.square(down[:, :, :-1]) + np.square(across[:, :-1])))
-
-    mistakes = [
-        (lambda image: sum(np.mean(np.square(d)) for d in parts(image)),
-         "use absolute differences, not squared ones."),
-        (lambda image: sum(np.sum(np.abs(d)) for d in parts(image)),
-         "take the mean of each direction's absolute differences, not the sum."),
-        (lambda image: np.reshape(sum(np.sum(np.abs(d)) for d in parts(image)), (1,)),
-         "that is tf.image.total_variation: a sum per image, shape (1,). Take the mean of "
-         "each direction's absolute differences and return one number."),
-        (lambda image: np.mean(np.abs(parts(image)[0])),
-         "add both directions: down (axis 1) and across (axis 2)."),
-        (lambda image: np.mean(np.abs(parts(image)[1])),
-         "add both directions: down (axis 1) and across (axis 2)."),
-        (lambda image: sum(np.mean(np.abs(d)) for d in parts(image)) / 2,
-         "add the two directions' means; do not average them."),
-        (lambda image: sum(np.sum(np.abs(d)) for d in parts(image)) / np.size(image),
-         "divide each direction's sum by its own number of pairs ((n_H - 1) n_W n_C down, "
-         "n_H (n_W - 1) n_C across), not by the number of pixel values."),
-        (lambda image: np.mean(np.concatenate([np.abs(d).ravel() for d in parts(image)])),
-         "take each direction's mean on its own, then add the two: one mean over the pairs "
-         "of both directions is a different number."),
-        (wrapped, "compare neighbours inside the image only: a roll wraps the last row (or "
-         "column) around to meet the first."),
-        (isotropic, "the course's total variation is anisotropic: the absolute differences "
-         "of each direction on their own, not the length sqrt(dx^2 + dy^2)."),
-    ]
-    _run_check("total_variation", fn, total_variation, cases, mistakes)
+    _run_check("total_variation", fn, total_variation, cases, mistakes("total_variation"))
 
 
 def check_count_conv_params(fn):
@@ -520,18 +361,6 @@ def check_count_conv_params(fn):
     import keras
 
     vgg = keras.applications.VGG19(include_top=False, weights=None)
-    mistakes = [  # (wrong count of (k, c_in, c_out), hint)
-        (lambda k, c_in, c_out: k * k * c_in * c_out,
-         "count the biases too: one per output channel."),
-        (lambda k, c_in, c_out: k * k * c_out + c_out,
-         "a filter reaches through every input channel: k x k weights for each of the c_in."),
-        (lambda k, c_in, c_out: k * c_in * c_out + c_out,
-         "a k x k window holds k * k weights per input channel, not k."),
-        (lambda k, c_in, c_out: k * k * c_in * c_out + c_in,
-         "one bias per filter, that is per output channel, not per input channel."),
-        (lambda k, c_in, c_out: k * k * c_in * c_out + 1,
-         "one bias per filter, not one for the whole layer."),
-    ]
     layers = [(name, vgg.get_layer(name)) for name in VGG19_CONV_LAYERS]
     sizes = {name: (layer.kernel_size[0], layer.input.shape[-1], layer.filters)
              for name, layer in layers}
@@ -541,8 +370,8 @@ def check_count_conv_params(fn):
         if counts[name] != layer.count_params():
             # The mistake that gives every layer's wrong count (block1_conv1 alone, with
             # k = c_in = 3, cannot tell some apart).
-            hint = next((hint for wrong, hint in mistakes
-                         if all(counts[n] == wrong(*sizes[n]) for n, _ in layers)),
+            hint = next((mistake.hint for mistake in mistakes("count_conv_params")
+                         if all(counts[n] == mistake.function(*sizes[n]) for n, _ in layers)),
                         "each of the c_out filters has weights and a bias: how many weights "
                         "does one filter need to cover a k x k window of its input?")
             raise AssertionError(f"count_conv_params is wrong for {name}: expected "
@@ -571,50 +400,6 @@ def check_train_step(fn):
         costs = [float(step(generated, compute_costs, optimizer, 2.0, 0.5)) for _ in range(2)]
         return np.array(costs), generated.numpy()
 
-    def variant(J=None, clip="after", sign=1.0, returns_after=False, by_hand=False):
-        """The reference with one thing changed, to name the mistake of a wrong answer.
-        clip: "after" the update (right), None, "start" of the step, or "before" the
-        update (after the gradient)."""
-        def clipped(generated):
-            generated.assign(tf.clip_by_value(generated, 0.0, 1.0))
-
-        def step(generated, compute_costs, optimizer, alpha, beta):
-            if clip == "start":
-                clipped(generated)
-            with tf.GradientTape() as tape:
-                J_content, J_style = compute_costs(generated)
-                total = (J or total_cost)(J_content, J_style, alpha, beta)
-            gradient = sign * tape.gradient(total, generated)
-            if clip == "before":
-                clipped(generated)
-            if by_hand:
-                generated.assign_sub(optimizer.learning_rate * gradient)
-            else:
-                optimizer.apply_gradients([(gradient, generated)])
-            if clip == "after":
-                clipped(generated)
-            return total_cost(*compute_costs(generated), alpha, beta) if returns_after else total
-        return step
-
-    late = ("clip the pixels to [0, 1] after the optimiser's update, not before it: the "
-            "update is what pushes them out.")
-    mistakes = [
-        (variant(clip=None), "clip the pixels to [0, 1] after the update, into the variable "
-         "itself (its assign method): a clipped tensor bound to the name `generated` leaves "
-         "the variable as it was."),
-        (variant(clip="start"), late),
-        (variant(clip="before"), late),
-        (variant(sign=-1.0), "the pixels moved uphill: hand the optimiser the gradient "
-         "itself (it subtracts it), not its negative."),
-        (variant(J=lambda c, s, a, b: b * c + a * s), "alpha and beta are swapped: alpha "
-         "weighs J_content and beta J_style."),
-        (variant(J=lambda c, s, a, b: c + s), "weigh the costs: J = alpha J_content + beta "
-         "J_style, by total_cost."),
-        (variant(returns_after=True), "return the total cost computed under the tape, before "
-         "the update."),
-        (variant(by_hand=True), "let the optimiser apply the gradient (its apply_gradients "
-         "method): Adam's step is not the learning rate times the gradient."),
-    ]
     for mode, compiled in (("", False), (" inside tf.function", True)):
         costs, pixels = _call_learner("train_step", two_steps, (fn, compiled),
                                       f"two steps{mode}", fn)
@@ -626,11 +411,12 @@ def check_train_step(fn):
             raise AssertionError("train_step left the pixels unchanged. Hint: hand the "
                                  "gradient to the optimiser, which updates the variable (its "
                                  "apply_gradients method).")
-        for mistake, hint in mistakes:
-            wrong_costs, wrong_pixels = two_steps(mistake, compiled)
+        for mistake in mistakes("train_step"):
+            wrong_costs, wrong_pixels = two_steps(mistake.function, compiled)
             if np.allclose(costs, wrong_costs, rtol=1e-5) and np.allclose(
                     pixels, wrong_pixels, atol=1e-5):
-                raise AssertionError(f"train_step is wrong on two steps{mode}. Hint: {hint}")
+                raise AssertionError(f"train_step is wrong on two steps{mode}. Hint: "
+                                     f"{mistake.hint}")
         raise AssertionError(
             f"train_step is wrong on two steps{mode}: expected costs {expected_costs} and "
             f"pixels summing to {expected_pixels.sum():.5g}, got {costs} and "
@@ -668,8 +454,8 @@ class _CapstoneProblem:
 
 
 def _capstone(what):
-    """The cached problem ("problem"), the reference's compiled cost_and_gradient
-    ("reference"), or the terms its mistakes are made of ("terms")."""
+    """The cached problem ("problem"), or the reference's compiled cost_and_gradient for it
+    ("reference")."""
     key = (what, os.environ.get(nst.WEIGHTS_VARIABLE))
     if key not in _CAPSTONE_CACHE:
         with _output_captured():  # load_vgg19's line, the first time
@@ -681,29 +467,20 @@ def _capstone_new(what):
     if what == "problem":
         return _CapstoneProblem()
     problem = _capstone("problem")
-    if what == "reference":
-        return nst.make_cost_and_gradient(problem.content, problem.style, problem.extractor,
-                                          CAPSTONE_ALPHA, CAPSTONE_BETA)
-    return {name: _capstone_terms(problem, image) for name, image in problem.images.items()}
+    return nst.make_cost_and_gradient(problem.content, problem.style, problem.extractor,
+                                      CAPSTONE_ALPHA, CAPSTONE_BETA)
 
 
-def _capstone_terms(problem, image):
-    """{term: (value, gradient)} at `image`, in float64: J_content and J_style against the
-    right targets, and against the swapped ones (the style image's content, the content
-    image's style)."""
-    features = {"C": problem.extractor(problem.content), "S": problem.extractor(problem.style)}
-    image = tf.convert_to_tensor(image)
-    terms = {}
-    for name, content, style in [("", "C", "S"), ("swapped ", "S", "C")]:
-        with tf.GradientTape(persistent=True) as tape:
-            tape.watch(image)
-            a_G = problem.extractor(image)
-            J_content = compute_content_cost(features[content][nst.CONTENT_LAYER],
-                                             a_G[nst.CONTENT_LAYER])
-            J_style = compute_style_cost(features[style], a_G)
-        for term, J in [("content", J_content), ("style", J_style)]:
-            terms[name + term] = (float(J), tape.gradient(J, image).numpy().astype(np.float64))
-    return terms
+def _capstone_made(maker):
+    """The cost_and_gradient that `maker` (a catalogue mistake) makes for the problem."""
+    problem = _capstone("problem")
+    return maker(problem.content, problem.style, problem.extractor, CAPSTONE_ALPHA,
+                 CAPSTONE_BETA)
+
+
+def _values(cost_and_gradient, image):
+    J, gradient = cost_and_gradient(tf.convert_to_tensor(image))
+    return float(J), np.asarray(gradient, np.float64)
 
 
 class _WatchedExtractor:
@@ -735,7 +512,7 @@ def check_make_cost_and_gradient(fn):
     gradient at two fixed images, compute the targets once (an instrumented extractor sees
     every call) and run compiled. Notebook 04."""
     name = "make_cost_and_gradient"
-    problem, terms = _capstone("problem"), _capstone("terms")
+    problem, reference = _capstone("problem"), _capstone("reference")
     alpha, beta = CAPSTONE_ALPHA, CAPSTONE_BETA
     extractor = _WatchedExtractor(problem.extractor, {"content": problem.content.numpy(),
                                                       "style": problem.style.numpy()})
@@ -750,16 +527,14 @@ def check_make_cost_and_gradient(fn):
         for description, image in problem.images.items():
             result = _call_learner(name, cost_and_gradient, (image,),
                                    f"cost_and_gradient of {description}", fn)
-            _compare_cost_and_gradient(result, terms[description], image, description,
-                                       alpha, beta)
+            _compare_cost_and_gradient(result, image, description)
     _check_extractor_calls(extractor.calls)
-    first = next(iter(terms.values()))
-    J = alpha * first["content"][0] + beta * first["style"][0]
-    _print_ok(name, f"{len(terms)} images of a {problem.size} px problem, targets once, "
-              "compiled", f"J at the noisy start: {J:.4g}")
+    J = float(reference(next(iter(problem.images.values())))[0])
+    _print_ok(name, f"{len(problem.images)} images of a {problem.size} px problem, targets "
+              "once, compiled", f"J at the noisy start: {J:.4g}")
 
 
-def _compare_cost_and_gradient(result, terms, image, description, alpha, beta):
+def _compare_cost_and_gradient(result, image, description):
     name = "make_cost_and_gradient"
     where = f"on cost_and_gradient of {description}"
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -780,40 +555,17 @@ def _compare_cost_and_gradient(result, terms, image, description, alpha, beta):
             "respect to the image, which has the image's shape.")
     J, gradient = float(J), np.asarray(gradient, np.float64)
 
-    def combined(kind, a, b, prefix=""):
-        content, style = terms[prefix + "content"], terms[prefix + "style"]
-        return (a * content[0] + b * style[0]) if kind == 0 else a * content[1] + b * style[1]
-
-    def model(J_weights, gradient_weights, prefix=""):
-        return (combined(0, *J_weights, prefix), combined(1, *gradient_weights, prefix))
-
-    right, default = (alpha, beta), (nst.DEFAULT_ALPHA, nst.DEFAULT_BETA)
-    expected = model(right, right)
-    gradient_of = "your J is right, but the gradient is not J's: take tape.gradient(J, image)"
-    mistakes = [
-        (model(right, right, "swapped "), "the content and style images are swapped: the "
-         "content target comes from content at nst.CONTENT_LAYER, the style targets from "
-         "style."),
-        (model((beta, alpha), (beta, alpha)), "alpha and beta are swapped: alpha weighs "
-         "J_content, beta weighs J_style."),
-        (model(default, default), "pass alpha and beta to total_cost: its defaults are "
-         "stylize's, nst.DEFAULT_ALPHA and nst.DEFAULT_BETA."),
-        (model(right, (1, 0)), f"{gradient_of}, not the gradient of J_content alone."),
-        (model(right, (alpha, 0)), f"{gradient_of}, not of alpha * J_content alone."),
-        (model(right, (0, 1)), f"{gradient_of}, not the gradient of J_style alone."),
-        (model(right, (0, beta)), f"{gradient_of}, not of beta * J_style alone."),
-    ]
-
     def matches(values):
         J_model, gradient_model = values
         return (np.isclose(J, J_model, rtol=CHECK_RTOL) and np.linalg.norm(
             gradient - gradient_model) <= 1e-3 * np.linalg.norm(gradient_model))
 
+    expected = _values(_capstone("reference"), image)
     if matches(expected):
         return
-    for values, hint in mistakes:
-        if matches(values):
-            raise AssertionError(f"{name} is wrong {where}. Hint: {hint}")
+    for mistake in mistakes(name):
+        if matches(_values(_capstone_made(mistake.function), image)):
+            raise AssertionError(f"{name} is wrong {where}. Hint: {mistake.hint}")
     raise AssertionError(
         f"{name} is wrong {where}: expected J = {expected[0]:.6g} and a gradient of norm "
         f"{np.linalg.norm(expected[1]):.6g}, got {J:.6g} and {np.linalg.norm(gradient):.6g}."
@@ -1104,32 +856,14 @@ def _colour_cases(seed):
     return cases
 
 
-def _times_matrix(matrix):  # NumPy: each pixel, a row vector, times matrix
-    return lambda image: np.asarray(image, np.float64) @ np.asarray(matrix, np.float64)
-
-
 def check_rgb_to_yiq(fn):
     """Check a learner's rgb_to_yiq(image), image (..., 3). Notebook 06."""
-    M = nst.RGB_TO_YIQ
     cases = [(text, (image,)) for text, image in _colour_cases(6)]
-    mistakes = [
-        (_times_matrix(M), "the matrix is not transposed: a pixel is a row of the last "
-         "axis, so its YIQ row is x^T M^T, the pixel times the transpose of RGB_TO_YIQ."),
-        (lambda image: _times_matrix(M.T)(np.asarray(image)[..., ::-1]),
-         "the channels are reversed (BGR): the last axis is R, G, B in that order."),
-        (_times_matrix(np.linalg.inv(M).T),
-         "you applied the inverse matrix (YIQ to RGB): use RGB_TO_YIQ itself."),
-        (_times_matrix(np.linalg.inv(M)),
-         "you applied the inverse matrix (YIQ to RGB), untransposed: use RGB_TO_YIQ, "
-         "transposed."),
-    ]
-    _run_check("rgb_to_yiq", fn, nst.rgb_to_yiq, cases, mistakes)
+    _run_check("rgb_to_yiq", fn, nst.rgb_to_yiq, cases, mistakes("rgb_to_yiq"))
 
 
 def check_yiq_to_rgb(fn):
     """Check a learner's yiq_to_rgb(image), the inverse of rgb_to_yiq. Notebook 06."""
-    M = nst.RGB_TO_YIQ
-    M_inverse = np.linalg.inv(np.asarray(M, np.float64))
     cases = [(f"the YIQ of {text[0].lower() + text[1:]}", (nst.rgb_to_yiq(image).numpy(),))
              for text, image in _colour_cases(8)]
     rng = np.random.default_rng(9)
@@ -1137,19 +871,7 @@ def check_yiq_to_rgb(fn):
                                                                 .reshape(1, 1, 3, 3),)))
     cases.append(("random YIQ values of shape (1, 4, 4, 3), out of the RGB range",
                   (rng.normal(size=(1, 4, 4, 3)).astype(np.float32),)))
-    mistakes = [
-        (_times_matrix(M), "the inverse is not the transpose: RGB_TO_YIQ is not orthogonal. "
-         "Compute its inverse matrix and apply that to each pixel, as in rgb_to_yiq."),
-        (_times_matrix(M_inverse), "the inverse matrix is not transposed: a pixel is a row "
-         "of the last axis, so multiply it by the transpose of the inverse."),
-        (_times_matrix(M.T), "that is rgb_to_yiq again: use the inverse of RGB_TO_YIQ."),
-        (lambda image: np.clip(_times_matrix(M_inverse.T)(image), 0, 1),
-         "do not clip: yiq_to_rgb is the exact inverse of rgb_to_yiq, for every YIQ value; "
-         "clip later, where an image is shown or saved."),
-        (lambda image: _times_matrix(M_inverse.T)(np.asarray(image)[..., ::-1]),
-         "the channels are reversed: the last axis is Y, I, Q in that order."),
-    ]
-    _run_check("yiq_to_rgb", fn, nst.yiq_to_rgb, cases, mistakes)
+    _run_check("yiq_to_rgb", fn, nst.yiq_to_rgb, cases, mistakes("yiq_to_rgb"))
 
 
 def _statistics_cases():
@@ -1166,11 +888,6 @@ def _statistics_cases():
              ("a uniform grey (1, 4, 6, 3) image", np.full((1, 4, 6, 3), 0.5)),
              ("black, white, red, green, blue and yellow pixels", np.array([[pure]]))]
     return [(text, (image.astype(np.float32),)) for text, image in cases]
-
-
-def _mean_over_covariance(mean, covariance):
-    """(mean, covariance) as one (4, 3) array: the mean's row above the covariance."""
-    return np.concatenate([np.reshape(mean, (1, 3)), covariance])
 
 
 def _joined_statistics(name):
@@ -1212,35 +929,6 @@ def _joined_statistics(name):
 def check_colour_mean_and_covariance(fn):
     """Check a learner's colour_mean_and_covariance(image) -> (mean (3,), covariance (3, 3)),
     the covariance over the N pixels divided by N - 1, plus 1e-5 I. Notebook 06."""
-    def statistics(centre=True, offset=1, epsilon="identity", unroll="pixels", full=True,
-                   centre_by=None):
-        def model(image):
-            image = np.asarray(image, np.float64)
-            pixels = image.reshape(-1, 3) if unroll == "pixels" else image.reshape(3, -1).T
-            mean = pixels.mean(axis=0)
-            centred = pixels - (centre_by(pixels) if centre_by else mean) if centre else pixels
-            covariance = centred.T @ centred / (len(pixels) - offset)
-            covariance = covariance if full else np.diag(np.diag(covariance))
-            added = {"identity": np.eye(3), "none": 0.0, "every entry": np.ones((3, 3))}
-            return _mean_over_covariance(mean, covariance + 1e-5 * added[epsilon])
-        return model
-
-    mistakes = [
-        (statistics(offset=0), "divide by N - 1, as np.cov does, not by N."),
-        (statistics(centre=False), "subtract the mean colour from every pixel before the "
-         "product: the covariance is of the centred pixels."),
-        (statistics(epsilon="none"), "add 1e-5 times the 3 x 3 identity to the "
-         "covariance, so that a grey image's has an inverse."),
-        (statistics(epsilon="every entry"), "add 1e-5 on the diagonal only (1e-5 I), not "
-         "to every entry."),
-        (statistics(unroll="channels"), "reshape the image to (N, 3), one row per pixel: a "
-         "reshape to (3, N) mixes the channels (the last axis is the colour)."),
-        (statistics(full=False), "the covariance is the full 3 x 3 matrix: its off-diagonal "
-         "entries say how the channels vary together."),
-        (statistics(centre_by=lambda pixels: pixels.mean()), "subtract each channel's own "
-         "mean (a (3,) vector), not one mean over all the values."),
-    ]
-
     def describe(value):
         return f"mean {_rounded(value[0])}, covariance {_rounded(value[1:])}"
 
@@ -1251,7 +939,8 @@ def check_colour_mean_and_covariance(fn):
         return None
 
     _run_check("colour_mean_and_covariance", fn, nst.colour_mean_and_covariance,
-               _statistics_cases(), mistakes, error_hint=shape_hint, output=_joined_statistics(
+               _statistics_cases(), mistakes("colour_mean_and_covariance"),
+               error_hint=shape_hint, output=_joined_statistics(
                    "colour_mean_and_covariance"), describe=describe)
 
 
@@ -1280,48 +969,8 @@ def _symmetric_cases():
 def check_symmetric_matrix_power(fn):
     """Check a learner's symmetric_matrix_power(matrix, power): V diag(lambda^power) V^T
     from tf.linalg.eigh. Notebook 06."""
-    def rebuilt(combine):
-        def model(matrix, power):  # float32 eigh, as the learner's: the same eigenvectors
-            values, vectors = (t.numpy().astype(np.float64) for t in
-                               tf.linalg.eigh(tf.constant(matrix, tf.float32)))
-            return combine(values, vectors, power)
-        return model
-
-    mistakes = [
-        (rebuilt(lambda values, V, p: np.diag(values**p)), "put the eigenvectors back: "
-         "V diag(lambda^power) V^T; diag(lambda^power) alone is the power in V's basis."),
-        (rebuilt(lambda values, V, p: V.T @ np.diag(values**p) @ V), "the eigenvectors are "
-         "the columns of V: the order is V diag(lambda^power) V^T, not V^T diag(...) V."),
-        (rebuilt(lambda values, V, p: V @ np.diag(values**p) @ V), "transpose the last "
-         "factor: V diag(lambda^power) V^T."),
-        (rebuilt(lambda values, V, p: V @ np.diag(values * p) @ V.T), "raise the "
-         "eigenvalues to the power (lambda^power), do not multiply them by it."),
-        (rebuilt(lambda values, V, p: V @ np.diag(values) @ V.T), "raise the eigenvalues to "
-         "`power`: V diag(lambda) V^T is the matrix itself."),
-        (lambda matrix, power: np.asarray(matrix, np.float64) ** power, "raise the "
-         "eigenvalues to the power, not each entry of the matrix."),
-    ]
     _run_check("symmetric_matrix_power", fn, nst.symmetric_matrix_power, _symmetric_cases(),
-               mistakes)
-
-
-def _numpy_colour_transfer(style, content, transform, centre=True, clip=True, ddof=1):
-    """match_color in NumPy, with A = transform(Sigma_S, Sigma_C): the mistakes' model."""
-    def mean_and_covariance(image):
-        pixels = np.asarray(image, np.float64).reshape(-1, 3)
-        covariance = np.cov(pixels, rowvar=False, ddof=ddof)
-        return pixels, pixels.mean(0), covariance + 1e-5 * np.eye(3)
-
-    pixels, mu_S, sigma_S = mean_and_covariance(style)
-    _, mu_C, sigma_C = mean_and_covariance(content)
-    A = transform(sigma_S, sigma_C)
-    moved = (pixels - mu_S) @ A.T + mu_C if centre else pixels @ A.T
-    return (np.clip(moved, 0, 1) if clip else moved).reshape(np.shape(style))
-
-
-def _symmetric_power(matrix, power):
-    values, vectors = np.linalg.eigh(matrix)
-    return vectors @ np.diag(values**power) @ vectors.T
+               mistakes("symmetric_matrix_power"))
 
 
 def _match_color_cases():
@@ -1349,40 +998,7 @@ def check_match_color(fn):
     """Check a learner's match_color(style, content): style's pixels moved to content's
     colour mean and covariance, built from colour_mean_and_covariance and
     symmetric_matrix_power. Notebook 06."""
-    def variant(transform, **options):
-        return lambda style, content: _numpy_colour_transfer(style, content, transform,
-                                                             **options)
-
-    def right(S, C):
-        return _symmetric_power(C, 0.5) @ _symmetric_power(S, -0.5)
-
-    mistakes = [
-        (lambda style, content: variant(right)(content, style),
-         "style and content are swapped: move the style's pixels to the content's colours "
-         "(the result has the style's shape)."),
-        (variant(lambda S, C: C @ np.linalg.inv(S)),
-         "take the square roots of the covariances: A = Sigma_C^(1/2) Sigma_S^(-1/2)."),
-        (variant(lambda S, C: _symmetric_power(S, -0.5) @ _symmetric_power(C, 0.5)),
-         "A is the wrong way round: A = Sigma_C^(1/2) Sigma_S^(-1/2) (first whiten the "
-         "style's colours, then give them the content's covariance), and a pixel, a row of "
-         "the (N, 3) pixels, is multiplied by A^T (the same factors in the other order)."),
-        (variant(lambda S, C: np.eye(3)),
-         "that matches the mean only: also move the covariance, x' = A (x - mu_S) + mu_C."),
-        (variant(lambda S, C: np.diag(np.sqrt(np.diag(C) / np.diag(S)))),
-         "that matches each channel's spread alone: the colours are correlated, so use the "
-         "full 3 x 3 covariance matrices."),
-        (variant(lambda S, C: np.linalg.cholesky(C) @ np.linalg.inv(np.linalg.cholesky(S))),
-         "A uses the symmetric square roots (your symmetric_matrix_power), not a Cholesky "
-         "factor."),
-        (variant(right, ddof=0),
-         "the covariances are divided by N, not N - 1: compute them with your "
-         "colour_mean_and_covariance."),
-        (variant(right, centre=False),
-         "subtract the style's mean colour before applying A, and add the content's after: "
-         "x' = A (x - mu_S) + mu_C."),
-        (variant(right, clip=False), "clip the result to [0, 1]: it is an image."),
-    ]
-    _run_check("match_color", fn, nst.match_color, _match_color_cases(), mistakes,
+    _run_check("match_color", fn, nst.match_color, _match_color_cases(), mistakes("match_color"),
                rtol=1e-4, atol=1e-4)
 
 
@@ -1408,36 +1024,6 @@ def _masked_cases():
 def check_masked_style_target(fn):
     """Check a learner's masked_style_target(a, mask): (m F)^T F / sum(m), m the mask
     resized to the layer's grid with method="area". Notebook 06."""
-    def variant(method="area", weights=(1, 0), divisor="sum"):
-        def target(a, mask):
-            a, mask = np.asarray(a, np.float64), np.asarray(mask, np.float32)
-            grid = tf.image.resize(mask[np.newaxis], a.shape[1:3], method).numpy()
-            m = grid.reshape(-1, 1).astype(np.float64)
-            F = a.reshape(-1, a.shape[-1])
-            scale = {"sum": m.sum(), "positions": F.shape[0], "image sum": mask.sum(),
-                     "none": 1.0}[divisor]
-            return (F * m ** weights[0]).T @ (F * m ** weights[1]) / scale
-        return target
-
-    twice = ("your formula counts m twice (m^2) or more: weight one factor only, "
-             "(m F)^T F / sum(m).")
-    area = ('resize the mask with method="area": each cell of the grid gets the mean of '
-            "the pixels it covers, which other methods only sample.")
-    mistakes = [
-        (variant(divisor="positions"), "divide by sum(m), the area the mask covers on the "
-         "layer's grid, not by n_H n_W (all the positions)."),
-        (variant(weights=(1, 1)), twice),
-        (variant(weights=(2, 1)), twice),
-        (variant(divisor="image sum"), "divide by the sum of m, the mask resized to the "
-         "layer's grid, not by the sum of the full-size mask."),
-        (variant(divisor="none"), "divide by sum(m): the result is a mean over the "
-         "region, like style_target's over all positions."),
-        (variant(method="bilinear"), area),
-        (variant(method="nearest"), area),
-        (lambda a, mask: variant()(a, np.ones_like(mask)),
-         "the mask is ignored: weight each position's F F^T by m."),
-    ]
-
     def shape_hint(error):
         text = str(error)
         if isinstance(error, (ValueError, tf.errors.InvalidArgumentError)) and any(
@@ -1447,8 +1033,8 @@ def check_masked_style_target(fn):
                     "the activation a smaller one.")
         return None
 
-    _run_check("masked_style_target", fn, nst.masked_style_target, _masked_cases(), mistakes,
-               error_hint=shape_hint)
+    _run_check("masked_style_target", fn, nst.masked_style_target, _masked_cases(),
+               mistakes("masked_style_target"), error_hint=shape_hint)
 
 
 # Notebook 07: fast style transfer (Johnson et al. 2016). The checks run the learner's code on
@@ -1479,48 +1065,14 @@ def _instance_norm_cases():
 def check_instance_norm(fn):
     """Check a learner's instance_norm(x, epsilon=1e-5): (x - mean) / sqrt(variance +
     epsilon), per image and per channel, over the positions. Notebook 07."""
-    def variant(axes=(1, 2), epsilon=None, ddof=0, centre=True, divisor="sqrt"):
-        """The formula in NumPy with one thing changed, to name the mistake."""
-        def norm(x, given=nst.INSTANCE_NORM_EPSILON):
-            x, eps = np.asarray(x, np.float64), given if epsilon is None else epsilon
-            variance = x.var(axis=axes, keepdims=True, ddof=ddof)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return (x - x.mean(axis=axes, keepdims=True) if centre else x) / {
-                    "sqrt": np.sqrt(variance + eps), "outside": np.sqrt(variance) + eps,
-                    "none": np.sqrt(variance), "variance": variance + eps}[divisor]
-        return norm
-
-    whole = ("normalise each channel of each image on its own: the mean and variance are "
-             "over the positions, axes 1 and 2")
-    mistakes = [
-        (variant(axes=(1, 2, 3)), f"{whole}; over axes 1, 2, 3 the channels are mixed "
-         "(that is layer normalisation)."),
-        (variant(axes=(0, 1, 2)), f"{whole}; over axes 0, 1, 2 the images of the batch are "
-         "mixed (that is batch normalisation), so a picture would depend on its batch."),
-        (variant(axes=(0, 1, 2, 3)), f"{whole}, not over the whole batch."),
-        (variant(divisor="none"), "add epsilon to the variance, under the square root: "
-         "without it a flat channel (a clear sky) is divided by about 0."),
-        (variant(divisor="outside"), "epsilon goes under the square root: sqrt(variance + "
-         "epsilon), not sqrt(variance) + epsilon."),
-        (variant(divisor="variance"), "divide by the standard deviation, sqrt(variance + "
-         "epsilon), not by the variance."),
-        (variant(centre=False), "subtract the mean before dividing: the result has mean 0."),
-        (variant(epsilon=1e-3), "epsilon is Keras's default 1e-3: use the epsilon argument "
-         "(1e-5 by default), which normalises a flat patch as much as a busy one."),
-        (variant(epsilon=nst.INSTANCE_NORM_EPSILON), "use the epsilon argument, not a number "
-         "of your own."),
-        (variant(ddof=1), "the variance divides by the number of positions, n_H n_W, not "
-         "n_H n_W - 1 (tf.nn.moments and tf.math.reduce_variance do)."),
-    ]
-
     def shape_hint(error):
         if "Incompatible shapes" in str(error) or "Dimensions must be equal" in str(error):
             return ("keep the reduced axes (keepdims=True): a mean of shape (batch, 1, 1, n_C) "
                     "lines up with x, one of shape (batch, n_C) does not.")
         return None
 
-    _run_check("instance_norm", fn, nst.instance_norm, _instance_norm_cases(), mistakes,
-               atol=1e-5, error_hint=shape_hint,
+    _run_check("instance_norm", fn, nst.instance_norm, _instance_norm_cases(),
+               mistakes("instance_norm"), atol=1e-5, error_hint=shape_hint,
                describe=lambda value: f"values from {value.min():.4g} to {value.max():.4g}")
 
 
@@ -1531,26 +1083,6 @@ def _two_blocks(block, channels):
 
     x = keras.Input((None, None, channels))
     return keras.Model(x, block(block(x, channels, name="first"), channels, name="second"))
-
-
-def _block_variant(padding="reflect", second_relu=False, skip=True, relu_after=False,
-                   epsilon=nst.INSTANCE_NORM_EPSILON):
-    """residual_block from raw Keras layers in the reference's order, one thing changed."""
-    import keras
-
-    def block(x, channels, name):
-        def conv(y, relu):
-            if padding == "reflect":
-                y = keras.layers.Lambda(nst.reflection_pad, arguments={"pad": 1})(y)
-            y = keras.layers.Conv2D(channels, 3, padding="valid" if padding == "reflect"
-                                    else "same")(y)
-            y = keras.layers.GroupNormalization(groups=-1, epsilon=epsilon)(y)
-            return keras.layers.ReLU()(y) if relu else y
-
-        y = conv(conv(x, True), second_relu)
-        y = keras.layers.Add()([x, y]) if skip else y
-        return keras.layers.ReLU()(y) if relu_after else y
-    return block
 
 
 def _set_random_weights(model, seed):
@@ -1634,29 +1166,21 @@ def check_residual_block(fn):
     _set_random_weights(reference, seed=22)
     _copy_weights(reference, model)
 
-    def variant(**change):
+    def under_the_references_weights(block):
+        """A catalogue block as the learner's is checked: two in a row, the reference's
+        weights (built at the first call)."""
         built = []
 
         def output(x):
             if not built:
-                built.append(_two_blocks(_block_variant(**change), channels))
+                built.append(_two_blocks(block, channels))
                 _copy_weights(reference, built[0])
-            return built[0](x).numpy()
+            return built[0](x)
         return output
 
-    mistakes = [
-        (variant(skip=False), "add the block's input to F(x): without it the block is two "
-         "plain layers, and the network has to learn to copy the photo."),
-        (variant(relu_after=True), "no ReLU after the addition: the block returns x + F(x) "
-         "as it is."),
-        (variant(second_relu=True), "the second conv_layer has no ReLU (relu=False): F(x) "
-         "must be able to take something away from x."),
-        (variant(padding="zeros"), "pad by reflection, as nst.conv_layer does, not with zeros "
-         "(padding=\"same\"): zeros frame every picture with a dark border."),
-        (variant(epsilon=1e-3), "instance normalisation's epsilon is 1e-5 "
-         "(nst.INSTANCE_NORM_EPSILON), not GroupNormalization's default 1e-3."),
-    ]
-    _run_check(name, model, reference, _block_cases(channels), mistakes, atol=1e-5,
+    block_mistakes = [Mistake(under_the_references_weights(mistake.function), mistake.hint)
+                      for mistake in mistakes(name)]
+    _run_check(name, model, reference, _block_cases(channels), block_mistakes, atol=1e-5,
                error_hint=build_hint, describe=lambda value: f"{reference.count_params()} "
                "weights, output of the input's shape")
 
@@ -1718,47 +1242,6 @@ def _perceptual_cases(extractor):
     ]
 
 
-def _numpy_grams(a, pooled=None, per_position=True):
-    """Gram matrices per image (batch, n_C, n_C), divided by n_H n_W; pooled="sum" or
-    "mean": one of the whole batch, its positions pooled by a reshape to (-1, n_C)."""
-    batch, n_H, n_W, n_C = a.shape
-    scale = n_H * n_W if per_position else 1
-    if pooled:
-        F = a.reshape(-1, n_C)
-        return F.T @ F / (scale * (batch if pooled == "mean" else 1))
-    F = a.reshape(batch, -1, n_C)
-    return np.einsum("bpi,bpj->bij", F, F) / scale
-
-
-def _numpy_perceptual_costs(content_of="features", style_of="pictures", targets="given",
-                            pooled=None, per_position=True, four_n_C2=True, weighted=True,
-                            reductions=("mean", "mean"), layers="given", swapped=False):
-    """batch_perceptual_costs in NumPy with one thing changed, as [J_content, J_style]."""
-    def costs(photos, pictures, style_targets, extractor, style_layers=nst.STYLE_LAYERS,
-              content_layer=nst.CONTENT_LAYER):
-        style_layers = nst.STYLE_LAYERS if layers == "course style" else style_layers
-        content_layer = nst.CONTENT_LAYER if layers == "course content" else content_layer
-        f_P, f_G = ({name: value.numpy().astype(np.float64)
-                     for name, value in extractor(images).items()}
-                    for images in (photos, pictures))
-        a_P, a_G = ((np.asarray(photos, np.float64), np.asarray(pictures, np.float64))
-                    if content_of == "pixels" else (f_P[content_layer], f_G[content_layer]))
-        reduce = [{"mean": np.mean, "sum": np.sum}[how] for how in reductions]
-        J_content = reduce[0](np.sum((a_P - a_G) ** 2, axis=(1, 2, 3))
-                              / (4 * np.prod(a_G.shape[1:])))
-        J_style = 0.0
-        for name, weight in style_layers:
-            G = _numpy_grams((f_P if style_of == "photos" else f_G)[name], pooled,
-                             per_position)
-            target = _numpy_grams(f_P[name]) if targets == "photos" else style_targets[name]
-            n_C = G.shape[-1]
-            per_image = np.sum((G - target) ** 2, axis=(-2, -1)) / (4 * n_C**2 if four_n_C2
-                                                                     else 1)
-            J_style += (weight if weighted else 1.0) * reduce[1](per_image)
-        return np.array([J_style, J_content] if swapped else [J_content, J_style])
-    return costs
-
-
 def _joined_costs(name, names):
     """The output= of _run_check for a tuple of scalar costs named `names`: its structure
     checked, with a hint, then joined into one tensor."""
@@ -1786,36 +1269,6 @@ def check_batch_perceptual_costs(fn):
     """Check a learner's batch_perceptual_costs(photos, pictures, style_targets, extractor,
     style_layers, content_layer) -> (J_content, J_style), each the mean over the batch of
     notebooks 02's and 03's costs, on a stand-in for VGG19. Notebook 07."""
-    model = _numpy_perceptual_costs
-    mean = ("take the mean of the images' costs over the batch, not their sum: the costs "
-            "then do not grow with the batch size.")
-    pooled = ("one Gram matrix per image: a reshape to (-1, n_C) pools the positions of every "
-              "image of the batch into one Gram matrix, which mixes their styles. Keep the "
-              "batch axis: (batch, n_H n_W, n_C).")
-    mistakes = [
-        (model(reductions=("sum", "sum")), mean),
-        (model(reductions=("sum", "mean")), mean),
-        (model(reductions=("mean", "sum")), mean),
-        (model(pooled="sum"), pooled),
-        (model(pooled="mean"), pooled),
-        (model(swapped=True), "return (J_content, J_style), in that order."),
-        (model(style_of="photos"), "measure the style of the pictures (the network's "
-         "output), not of the photos."),
-        (model(targets="photos"), "compare the pictures' Gram matrices with style_targets, "
-         "the painting's, not with the photos' Gram matrices."),
-        (model(per_position=False), "style_targets are per position (style_target divides "
-         "the Gram matrix by n_H n_W): divide each picture's Gram matrix by its n_H n_W too."),
-        (model(four_n_C2=False), "divide each layer's sum of squares by 4 n_C^2, as "
-         "layer_style_cost_from_target does."),
-        (model(weighted=False), "multiply each layer's cost by its weight from style_layers."),
-        (model(layers="course content"), "take the content layer from the content_layer "
-         "argument, not nst.CONTENT_LAYER."),
-        (model(layers="course style"), "take the layers and their weights from the "
-         "style_layers argument, not nst.STYLE_LAYERS."),
-        (model(content_of="pixels"), "compare photos and pictures by their activations at "
-         "content_layer, not by their pixels."),
-    ]
-
     def batch_hint(error):
         if "expected one image" in str(error):
             return ("the costs of notebooks 02 and 03 and style_target take one image, "
@@ -1828,7 +1281,8 @@ def check_batch_perceptual_costs(fn):
         return None
 
     _run_check("batch_perceptual_costs", fn, nst.batch_perceptual_costs,
-               _perceptual_cases(_StandInExtractor()), mistakes, error_hint=batch_hint,
+               _perceptual_cases(_StandInExtractor()), mistakes("batch_perceptual_costs"),
+               error_hint=batch_hint,
                output=_joined_costs("batch_perceptual_costs", ("J_content", "J_style")),
                describe=lambda value: f"J_content {value[0]:.5g}, J_style {value[1]:.5g}")
 
@@ -1878,29 +1332,6 @@ class _FastTrainingProblem:
         return np.array([[float(cost) for cost in result] for result in results]), weights
 
 
-def _fast_step_variant(weights=lambda alpha, beta, tv: (alpha, beta, tv), after=False,
-                       sign=1.0, order=(0, 1, 2)):
-    """fast_train_step with one thing changed, to name the mistake of a wrong answer."""
-    def step(network, photos, style_targets, extractor, optimizer, alpha, beta, tv_weight=0.0):
-        alpha, beta, tv_weight = weights(alpha, beta, tv_weight)
-
-        def costs():
-            pictures = network(photos, training=True)
-            J_content, J_style = nst.batch_perceptual_costs(photos, pictures, style_targets,
-                                                            extractor)
-            J = total_cost(J_content, J_style, alpha, beta)
-            return J + tv_weight * total_variation(pictures), J_content, J_style
-
-        with tf.GradientTape() as tape:
-            result = costs()
-        gradients = tape.gradient(result[0], network.trainable_variables)
-        optimizer.apply_gradients([(sign * gradient, variable) for gradient, variable
-                                   in zip(gradients, network.trainable_variables, strict=True)])
-        result = costs() if after else result
-        return tuple(result[i] for i in order)
-    return step
-
-
 def _fast_step_costs(results, description):
     """Two steps' (J, J_content, J_style) as a (2, 3) array, or a hint on their form."""
     joined = _joined_costs("fast_train_step", ("J", "J_content", "J_style"))
@@ -1929,18 +1360,6 @@ def check_fast_train_step(fn):
                     "network.trainable_variables, not the pictures or the photos.")
         return None
 
-    mistakes = [
-        (_fast_step_variant(weights=lambda a, b, tv: (b, a, tv)), "alpha and beta are "
-         "swapped: alpha weighs J_content, beta J_style."),
-        (_fast_step_variant(weights=lambda a, b, tv: (a, b, 0.0)), "add tv_weight times the "
-         "total variation of the pictures to J."),
-        (_fast_step_variant(after=True), "return the costs computed under the tape, before "
-         "the update."),
-        (_fast_step_variant(sign=-1.0), "the weights moved uphill: hand the optimiser the "
-         "gradients themselves (it subtracts them), not their negatives."),
-        (_fast_step_variant(order=(0, 2, 1)), "return (J, J_content, J_style), in that "
-         "order."),
-    ]
     start = problem.weights()
     expected, expected_weights = problem.costs(nst.fast_train_step, compiled=False)
     step_size = np.linalg.norm(expected_weights - start)
@@ -1960,9 +1379,10 @@ def check_fast_train_step(fn):
             raise AssertionError(f"{name} left the network's weights unchanged on "
                                  f"{description}. Hint: hand the gradients to the "
                                  "optimiser (its apply_gradients method).")
-        for mistake, hint in mistakes:
-            if matches(*problem.costs(mistake, compiled)):
-                raise AssertionError(f"{name} is wrong on {description}. Hint: {hint}")
+        for mistake in mistakes(name):
+            if matches(*problem.costs(mistake.function, compiled)):
+                raise AssertionError(f"{name} is wrong on {description}. Hint: "
+                                     f"{mistake.hint}")
         raise AssertionError(
             f"{name} is wrong on {description}: expected costs {expected.tolist()}, got "
             f"{costs.tolist()}. Hint: J = total_cost(J_content, J_style, alpha, beta) + "
@@ -1975,9 +1395,9 @@ def check_fast_train_step(fn):
 # Notebook 08: a stopping rule for a run (on_evaluation collects the costs, should_stop asks).
 
 def _plateau_cases():
-    """(description, costs, patience, tolerance): hand-made runs of accepted costs, chosen
-    so that every mistake of check_plateau_reached's list answers some of them wrongly, and
-    no two mistakes answer all of them alike."""
+    """(description, costs, patience, tolerance): hand-made runs of costs, chosen so that
+    every plateau_reached Mistake of nst_mistakes answers some of them wrongly, and no two
+    answer all of them alike."""
     def lbfgs_like(count):  # costs that fall ever more slowly, as an L-BFGS run's do
         return [1e7 * (1 + 30 / (k + 1)) for k in range(count)]
 
@@ -2007,45 +1427,6 @@ def check_plateau_reached(fn):
     """Check a learner's plateau_reached(costs, patience, tolerance) on hand-made runs of
     costs: the same answer as the reference on each, a bool, costs left as they were. A
     wrong version's answers, taken together, name its mistake. Notebook 08."""
-    def variant(window=0, too_few=False, before="best", recent="best", scale="before",
-                strict=True, inverted=False):
-        """The reference with one thing changed, to name the mistake of a wrong answer."""
-        def rule(costs, patience, tolerance):
-            size = patience + window
-            if len(costs) <= patience:
-                return too_few
-            earlier = costs[:-size]
-            best_before = {"best": min(earlier), "first": costs[0], "last": earlier[-1]}[before]
-            best_recent = min(costs[-size:]) if recent == "best" else costs[-1]
-            scale_by = {"before": best_before, "recent": best_recent, "absolute": 1.0}[scale]
-            drop, allowed = best_before - best_recent, tolerance * scale_by
-            answer = drop < allowed if strict else drop <= allowed
-            return not answer if inverted else answer
-        return rule
-
-    mistakes = [
-        (variant(inverted=True), "True means a plateau: the costs have stopped improving. "
-         "Yours says True while they still improve."),
-        (variant(too_few=True), "with patience costs or fewer the run has just begun: "
-         "return False (nothing comes before the window to compare with)."),
-        (variant(window=1), "the window is the last patience costs; yours holds one more."),
-        (variant(window=-1), "the window is the last patience costs; yours holds one fewer."),
-        (variant(before="first"), "compare with the best of all the costs before the window, "
-         "not with the first cost: the first is the highest, so the run never seems to stop "
-         "improving."),
-        (variant(before="last"), "compare with the best (lowest) of all the costs before the "
-         "window, not with the one just before it: costs can go up and down (Adam's do)."),
-        (variant(recent="last"), "take the best (lowest) of the last patience costs, not the "
-         "last one: a cost a little up at the end does not undo the window's best."),
-        (variant(scale="absolute"), "tolerance is a fraction: compare the drop with tolerance "
-         "times the best before the window, not with tolerance itself (costs can be in the "
-         "millions, or tiny)."),
-        (variant(scale="recent"), "the drop is a fraction of the best before the window, not "
-         "of the best in the window."),
-        (variant(strict=False), "a drop of exactly tolerance times the earlier best is still "
-         "an improvement: a plateau is a drop of less than that, not of at most that."),
-    ]
-
     def empty_hint(error):
         if isinstance(error, (ValueError, IndexError)):
             return ("with patience costs or fewer, nothing comes before the window (min of "
@@ -2085,9 +1466,10 @@ def check_plateau_reached(fn):
         wrong = next(i for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e)
         where = (f"{_plateau_case_text(cases[wrong])}: expected {expected[wrong]}, got "
                  f"{got[wrong]}")
-        for mistake, hint in mistakes:
-            if answers(mistake) == got:
-                raise AssertionError(f"plateau_reached is wrong on {where}. Hint: {hint}")
+        for mistake in mistakes("plateau_reached"):
+            if answers(mistake.function) == got:
+                raise AssertionError(f"plateau_reached is wrong on {where}. Hint: "
+                                     f"{mistake.hint}")
         raise AssertionError(f"plateau_reached is wrong on {where}.")
     _print_ok("plateau_reached", f"{len(cases)} hand-made runs of costs",
               f"{sum(expected)} of them at a plateau")

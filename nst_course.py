@@ -22,7 +22,8 @@ names one by one beside the checks' and the studio's. It reads:
 
 Modules beside it hold what no notebook teaches: nst_settings.py (the defaults every tool
 shares) and nst_weights.py (the offline VGG19 weights), whose names this module imports and
-passes on; nst_checks.py (the exercise checks), nst_studio.py (the studio of notebook 08) and
+passes on; nst_checks.py (the exercise checks) with nst_mistakes.py (their catalogue of
+wrong answers), nst_studio.py and nst_studio_controls.py (the studio of notebook 08) and
 nst_cli.py (the command line), which import this module, never the other way round.
 
 A function taught in a notebook has its home here: the notebook's solution is its code, line
