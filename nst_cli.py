@@ -62,7 +62,8 @@ def build_argument_parser():
         help=f"cost evaluations in all, every stage included (default {DEFAULT_STEPS})")
     add("--one-pass", action="store_true",
         help=f"optimise at full size only; above {COARSE_TO_FINE_ABOVE} px the default "
-             "starts at half size and finishes at full size, which is several times faster")
+             "starts at half size, where an evaluation costs a quarter as much, and "
+             "finishes at full size")
     add("--optimizer", choices=OPTIMIZER_CHOICES, default="lbfgs",
         help="lbfgs converges in fewer steps; adam uses less memory (default lbfgs)")
     add("--learning-rate", type=float, default=0.02, help="Adam's step size (default 0.02)")
