@@ -166,11 +166,14 @@ gallery-networks: setup
 	    done; \
 	done
 
+# Each benchmark prints its report and keeps its figures in benchmarks/results/; the last
+# step writes the README's results table from them.
 benchmark: setup
 	$(PY) benchmarks/speed.py
 	$(PY) benchmarks/coarse_to_fine.py
 	$(PY) benchmarks/command_line.py
 	$(PY) benchmarks/fast_style.py
+	$(PY) benchmarks/readme_table.py
 
 # Instructor kit (see INSTRUCTORS.md): student copies without solutions, and grading.
 student: setup

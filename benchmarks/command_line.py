@@ -20,6 +20,7 @@ import numpy as np
 import nst_helpers as nst
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import Results  # noqa: E402
 from speed import bare_vgg_seconds_per_step  # noqa: E402
 
 CONTENT = nst.IMAGES_DIR / "content" / "mont_saint_michel.jpg"
@@ -49,6 +50,7 @@ def run_command(size):
 def main():
     OUTPUT.mkdir(parents=True, exist_ok=True)
     print(f"{nst.describe_device()}; content {CONTENT.name}, style {STYLE.name}")
+    results = Results("command_line", nst.describe_device())
     for size, runs in RUNS.items():
         content = nst.load_image(CONTENT, size)
         bare_before = bare_vgg_seconds_per_step(content)
@@ -64,6 +66,12 @@ def main():
               f"{seconds_target} s), {passes}, bare pass {bare:.2f} s, peak memory "
               f"{memory:.0f} MiB; runs: {', '.join(f'{w:.0f} s' for w, _ in measured)}",
               flush=True)
+        target = f"{seconds_target} s" + (f", {passes_target} bare passes"
+                                           if passes_target else "")
+        results.add(f"the command line's picture at {size} px, whole (median of {runs})",
+                    f"{wall:.0f} s: {wall / bare:.0f} bare passes ({bare:.2f} s); peak "
+                    f"{memory / 1024:.1f} GiB", target)
+    results.save()
 
 
 if __name__ == "__main__":

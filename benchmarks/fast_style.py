@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from results import Results  # noqa: E402
 from speed import bare_vgg_seconds_per_step  # noqa: E402
 
 import nst_helpers as nst  # noqa: E402
@@ -60,7 +61,7 @@ def peak_memory_gb(name, size):
     return int(completed.stdout.split()[-1]) / 2**20  # ru_maxrss is in KiB on Linux
 
 
-def speed_table(models):
+def speed_table(models, results):
     photo = nst.load_image(nst.IMAGES_DIR / "content" / "colosseum.jpg", SIZE)
     large = nst.load_image(nst.IMAGES_DIR / "content" / "colosseum.jpg", 2 * SIZE)
     bare = bare_vgg_seconds_per_step(photo)
@@ -71,8 +72,14 @@ def speed_table(models):
     for name in models:
         network = nst.load_style_network(name)
         small, big = seconds_per_picture(photo, network), seconds_per_picture(large, network)
+        peak = peak_memory_gb(name, 2 * SIZE)
         print(f"{name:<32} {small:>9.3f} {small / bare:>7.2f} {big:>10.3f} {big / bare:>7.2f} "
-              f"{peak_memory_gb(name, 2 * SIZE):>8.2f}", flush=True)
+              f"{peak:>8.2f}", flush=True)
+        results.add(f"network {name}: one picture at {SIZE} / {2 * SIZE} px; peak memory of "
+                    f"a fresh process at {2 * SIZE} px",
+                    f"{small:.2f} s / {big:.2f} s: {small / bare:.2f} / {big / bare:.2f} bare "
+                    f"passes ({bare:.2f} s); {peak:.1f} GB",
+                    "0.3 / 1.5 bare passes; under 2 GB")
     print(f"targets: 512 px at most 0.3 passes, 1024 px at most 1.5, peak under 2 GB; "
           f"this process's peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f}"
           " GB")
@@ -89,7 +96,7 @@ def first_reaching(history, target):
     return int(reached[0]) + 1 if reached.size else None
 
 
-def quality_table(models):
+def quality_table(models, results):
     layers = [nst.CONTENT_LAYER] + [name for name, _ in nst.STYLE_LAYERS]
     extractor = nst.make_feature_extractor(layers)
     print(f"\nalpha J_content + beta J_style at {SIZE} px (the command line's costs); "
@@ -108,11 +115,13 @@ def quality_table(models):
         from_network = nst.stylize(photo, painting, init=picture, schedule=None,
                                    steps=nst.DEFAULT_STEPS, progress=False)
         print(f"\n{name} on {photo_name}:")
+        costs = []
         for label, image, seconds in [
             ("the photo", photo, 0.0), ("the network's picture", picture, network_seconds),
             (f"the default command ({nst.DEFAULT_STEPS} evaluations)", default.image,
              default.seconds)]:
             content, style = terms(photo, targets, image, extractor)
+            costs.append(content + style)
             print(f"  {label:<44} content {content:>10.4g}  style {style:>10.4g}  "
                   f"J {content + style:>10.4g}  {seconds:>6.1f} s")
         network_cost = sum(terms(photo, targets, picture, extractor, nst.FAST_BETA))
@@ -126,6 +135,15 @@ def quality_table(models):
               f"({default_cost:.4g}) after {saved or f'more than {nst.DEFAULT_STEPS}'} "
               f"evaluations at {SIZE} px (the default: {nst.DEFAULT_STEPS}, coarse to fine)",
               flush=True)
+        results.add(f"network {name}, on {photo_name} (never seen): J of the photo / the "
+                    "network's picture / the command line's, with the command line's costs",
+                    " / ".join(f"{cost:.2g}" for cost in costs))
+        results.add(f"network {name}: L-BFGS evaluations from the noisy photo to the "
+                    f"network's J, on its own costs (beta {nst.FAST_BETA:g})",
+                    f"{reached or f'more than {LBFGS_BUDGET}'}")
+        results.add(f"network {name}: evaluations from its picture to the command line's J",
+                    f"{saved or f'more than {nst.DEFAULT_STEPS}'} (the command line: "
+                    f"{nst.DEFAULT_STEPS})")
 
 
 def main():
@@ -133,8 +151,10 @@ def main():
     if not models:
         sys.exit("no shipped networks in models/: `make train STYLE=...` trains one")
     print(f"device: {nst.describe_device()}; TensorFlow {tf.__version__}")
-    speed_table(models)
-    quality_table(models)
+    results = Results("fast_style", nst.describe_device())
+    speed_table(models, results)
+    quality_table(models, results)
+    results.save()
 
 
 if __name__ == "__main__":

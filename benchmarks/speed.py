@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from results import Results  # noqa: E402
 
 import nst_helpers as nst  # noqa: E402  (it imports TensorFlow without its C++ start-up lines)
 
@@ -62,6 +63,7 @@ def time_to_reach(history, target):
 
 
 def main():
+    results = Results("speed", nst.describe_device())
     print(f"device: {nst.describe_device()}; TensorFlow {tf.__version__}")
     print(f"{'size':>6} {'image':>10} {'bare VGG s':>11} {'Adam s':>8} {'ratio':>6} "
           f"{'L-BFGS s':>9} {'ratio':>6}")
@@ -75,20 +77,29 @@ def main():
         shape = "x".join(str(d) for d in content.shape[1:3])
         print(f"{size:>6} {shape:>10} {bare:>11.3f} {adam:>8.3f} {adam / bare:>6.2f} "
               f"{lbfgs:>9.3f} {lbfgs / bare:>6.2f}", flush=True)
+        results.add(f"a step of stylize at {size} px: Adam / L-BFGS",
+                    f"{adam:.2f} s / {lbfgs:.2f} s: {adam / bare:.2f} / {lbfgs / bare:.2f} "
+                    f"bare passes ({bare:.2f} s)", "1.15 bare passes")
 
     content, style = nst.load_image(CONTENT, 256), nst.load_image(STYLE, 256)
     lbfgs = nst.stylize(content, style, steps=100, optimizer="lbfgs", progress=False)
     target = lbfgs.best_loss
     adam = nst.stylize(content, style, steps=500, optimizer="adam", progress=False)
     adam_time = time_to_reach(adam.history, target)
+    lbfgs_time = time_to_reach(lbfgs.history, target)
     print(f"\nrace at 256 px to the cost L-BFGS reaches in 100 evaluations ({target:.4g}):")
-    print(f"  L-BFGS: {time_to_reach(lbfgs.history, target):.1f} s")
+    print(f"  L-BFGS: {lbfgs_time:.1f} s")
     if adam_time is None:
+        adam_text = f"not reached in 500 steps ({adam.seconds:.0f} s)"
         print(f"  Adam (lr 0.02): not reached in 500 steps, {adam.seconds:.1f} s "
               f"(best {adam.best_loss:.4g}, {adam.best_loss / target:.2f}x the target)")
     else:
+        adam_text = f"{adam_time:.0f} s"
         print(f"  Adam (lr 0.02): {adam_time:.1f} s")
     print(f"  Adam's best after 500 steps: {np.min(adam.history['total']):.4g}")
+    results.add("time to the cost of 100 L-BFGS evaluations at 256 px: L-BFGS / Adam",
+                f"{lbfgs_time:.0f} s / {adam_text}")
+    results.save()
 
 
 if __name__ == "__main__":
