@@ -1225,6 +1225,7 @@ class _StageRunner:
     def __init__(self, extractor, options, style_layers, stages, images):
         self.extractor, self.options, self.style_layers = extractor, options, style_layers
         self.stages, self.images = stages, images
+        self.evaluations = sum(steps for _, steps in stages)
         self.compiled = compile_costs_and_gradient(self.costs)  # one trace for every size
 
     def costs(self, image, content_target, style_targets, stage_masks):
@@ -1295,7 +1296,7 @@ class _StageRunner:
         def report(evaluation):
             on_evaluation(dataclasses.replace(
                 evaluation, step=done + evaluation.step, stage=stage, stages=len(self.stages),
-                evaluations=sum(steps for _, steps in self.stages),
+                evaluations=self.evaluations,
                 seconds=seconds + evaluation.seconds,
                 weighted={name: value * weights.get(name, 1.0)
                           for name, value in evaluation.costs.items()}))
