@@ -41,6 +41,7 @@ import io
 import json
 import os
 import platform
+import re
 import socket
 import sys
 import time
@@ -2000,7 +2001,38 @@ def quiz(questions):
                         for number, question in enumerate(questions, 1)]
                        + [widgets.HTML(QUIZ_CSS)])
     box.add_class("nst-quiz")  # for the browser test, which answers every question
+    _with_html_without_a_kernel(box, _quiz_html(questions))
     return box
+
+
+def _with_html_without_a_kernel(widget, html):
+    """Adds a static HTML stand-in to a widget's display data. Jupyter ranks the widget's
+    view first and draws it; a page with no kernel behind it (the course's website, a
+    notebook viewer) cannot, and shows the HTML instead."""
+    draw = widget._repr_mimebundle_
+    widget._repr_mimebundle_ = lambda **kwargs: {**draw(**kwargs), "text/html": html}
+    return widget
+
+
+def _quiz_html(questions):
+    """The questions on a static page: the options listed, each one's verdict and why folded
+    away under the question, for the reader to open after choosing."""
+    parts = ['<div class="nst-quiz-static mathjax_process">']
+    for number, question in enumerate(questions, 1):
+        options = question.options()
+        parts.append(f"<p><b>{number}. {_static_text(question.text)}</b></p><ol type='a'>")
+        parts += [f"<li>{_static_text(text)}</li>" for text, _, _ in options]
+        parts.append("</ol><details><summary>Which is right, and why</summary><ol type='a'>")
+        parts += [f"<li><b>{QUIZ_RIGHT if right else QUIZ_WRONG}</b> {_static_text(why)}</li>"
+                  for _, why, right in options]
+        parts.append("</ol></details>")
+    return "\n".join([*parts, "</div>"])
+
+
+def _static_text(text):
+    """Escaped for HTML, with $...$ written as \\(...\\), the inline maths of the website's
+    MathJax (a dollar sign is not a delimiter there)."""
+    return re.sub(r"\$(.+?)\$", r"\\(\1\\)", _html_text(text))
 
 
 # ipywidgets gives a radio button's label one line of fixed height: a longer option would

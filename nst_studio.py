@@ -68,6 +68,10 @@ PICTURE_WIDTH = "384px"
 # pictures: they replace the sliders, which an instant picture ignores.
 TRAINED_SETTINGS = ("alpha", "beta", "tv_weight", "style_size", "size", "steps")
 
+# What a page with no kernel shows instead of the studio (the course's website, a viewer).
+WITHOUT_A_KERNEL = ("<p><em>The studio is drawn here when the notebook runs in Jupyter "
+                    "(<code>make lab</code>), or on its own with <code>make studio</code>."
+                    "</em></p>")
 READY = "Ready: choose a photo and a painting, then Preview (seconds) or Render (a minute or so)."
 
 
@@ -217,7 +221,7 @@ class Studio:
         self.panel.add_class("nst-studio")
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.panel._repr_mimebundle_(**kwargs)
+        return {**self.panel._repr_mimebundle_(**kwargs), "text/html": WITHOUT_A_KERNEL}
 
     def _say(self, message):
         self.message = message

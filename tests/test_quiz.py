@@ -54,6 +54,20 @@ def test_text_is_escaped_so_a_stray_angle_bracket_shows_as_written():
     assert "1 &lt; 2" in prompt.value
 
 
+def test_without_a_kernel_the_quiz_is_html_with_every_option_and_its_explanation_folded():
+    question = nst.Question("Is $G_{ij}$ < 2?", answer=("yes", "since $a$ is"),
+                            wrong=[("no", "it is not")])
+    bundle = nst.quiz([question])._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # Jupyter still draws it
+    page = bundle["text/html"]
+    options, answers = page.split("<details>")
+    assert r"\(G_{ij}\) &lt; 2" in options and "$" not in page  # the site's inline maths
+    for text, why, _ in question.options():
+        assert f"<li>{text}</li>" in options and why.replace("$a$", r"\(a\)") in answers
+        assert why not in options
+    assert answers.count(nst.QUIZ_RIGHT) == 1 and answers.count(nst.QUIZ_WRONG) == 1
+
+
 def course_quizzes():
     """{notebook: its questions}, from the cell tagged `quiz` of each notebook."""
     quizzes = {}

@@ -86,6 +86,7 @@ def test_key_widgets_carry_the_browser_tests_class_names(studio):
     assert studio.image is not None  # the photo, until a run makes a picture
     bundle = studio._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "make studio" in bundle["text/html"]  # what a page without a kernel shows
 
 
 @pytest.mark.slow
