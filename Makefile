@@ -82,16 +82,19 @@ $(BROWSER_STAMP): .ci/browser-requirements.txt $(STAMP)
 	$(PY) -m pip install --quiet -r .ci/browser-requirements.txt
 	touch $@
 
-browser-test: setup $(BROWSER_STAMP)
+.PHONY: chromium
+chromium:
 	@test -x $(CHROMIUM) || { \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	        echo "installing chromium with apt-get"; \
 	        DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	    fi; \
-	    test -x $(CHROMIUM) || { echo "make browser-test needs Chromium at $(CHROMIUM):" \
+	    test -x $(CHROMIUM) || { echo "the browser tests need Chromium at $(CHROMIUM):" \
 	        "install it with 'sudo apt-get install -y chromium', or set CHROMIUM=/path/to/it"; \
 	        exit 1; }; }
+
+browser-test: setup $(BROWSER_STAMP) chromium
 	$(PY) .ci/browser_test.py --chromium $(CHROMIUM) $(BROWSER_TEST_ARGS)
 
 # One style transfer with the default settings on a default pair.
@@ -166,6 +169,25 @@ gallery-networks: setup
 	    done; \
 	done
 
+# The course as a website (book/build.py): build/book/, static files; open its index.html.
+# Jupyter Book 1 in an environment of its own (book/requirements.txt); the notebooks run in
+# the course's .venv at a student's settings, each kept in a cache until its code, the
+# course's modules or images change. QUICK=1 builds in quick mode (as CI does): minutes, not
+# half an hour. `make browser-book` opens every page in headless Chromium.
+BOOK_VENV := .venv-book
+BOOK_STAMP := $(BOOK_VENV)/.installed
+$(BOOK_STAMP): book/requirements.txt
+	test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	$(BOOK_VENV)/bin/python -m pip install --quiet -r book/requirements.txt
+	touch $@
+
+.PHONY: book browser-book
+book: setup $(BOOK_STAMP)
+	$(BOOK_VENV)/bin/python book/build.py $(if $(filter 1,$(QUICK)),--quick)
+
+browser-book: $(BROWSER_STAMP) chromium
+	$(PY) .ci/browser_book.py --chromium $(CHROMIUM)
+
 # Each benchmark prints its report and keeps its figures in benchmarks/results/; the last
 # step writes the README's results table from them.
 benchmark: setup
@@ -192,10 +214,14 @@ grade: setup
 # .pth file adds the course's packages after its own), so the students' environment, where
 # nbgrader would switch on its instructor screens, stays as it is.
 COURSE_SITE = $(shell $(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+# $(call layered_venv,DIR): a venv in DIR whose Python also sees the course's packages.
+define layered_venv
+test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+$(1)/bin/python -c "import sysconfig; open(sysconfig.get_paths()['purelib'] \
+    + '/course_venv.pth', 'w').write('import site; site.addsitedir(\"$(COURSE_SITE)\")\n')"
+endef
 $(NBGRADER_STAMP): $(STAMP)
-	test -x $(NBGRADER_VENV)/bin/python || $(PYTHON) -m venv $(NBGRADER_VENV)
-	$(NBGRADER_VENV)/bin/python -c "import sysconfig; open(sysconfig.get_paths()['purelib'] \
-	    + '/course_venv.pth', 'w').write('import site; site.addsitedir(\"$(COURSE_SITE)\")\n')"
+	$(call layered_venv,$(NBGRADER_VENV))
 	$(NBGRADER_VENV)/bin/python -m pip install --quiet nbgrader==0.9.6
 	touch $@
 
@@ -204,5 +230,38 @@ nbgrader: $(NBGRADER_STAMP)
 	@test -n "$(DEST)" || { echo 'usage: make nbgrader DEST=folder'; exit 2; }
 	$(NBGRADER_VENV)/bin/python instructor/nbgrader_course.py $(DEST)
 
+# The studio of notebook 08 as an app of its own: Voila serves app/studio.ipynb as a page that
+# shows the studio and no code. Voila has its own venv layered on the course's, like
+# nbgrader's, so the students' environment stays as it is; it serves the repository's root, so
+# that the app's ../images and ../generated_images are the course's folders.
+APP_VENV := .venv-app
+APP_STAMP := $(APP_VENV)/.installed
+STUDIO_PORT ?= 8866
+$(APP_STAMP): app/requirements.txt $(STAMP)
+	$(call layered_venv,$(APP_VENV))
+	$(APP_VENV)/bin/python -m pip install --quiet -r app/requirements.txt
+	touch $@
+
+# Voila finds its page templates and widget code among Jupyter's data folders: the course's
+# (nbconvert's templates, ipywidgets' manager) after its own. Its settings (app/voila.json):
+# 127.0.0.1 only; no other port than the one printed; tracebacks on the page, as in a
+# notebook; nothing loaded from another host (Voila 0.5's page links Font Awesome from a CDN,
+# though its own bundle carries the icons); and each page view starts a kernel (TensorFlow
+# and VGG19, about 1 GB) that Voila 0.5 fails to end when the page is closed (voila issue
+# #1458), so a kernel no page is connected to is ended after 5 idle minutes.
+.PHONY: studio
+studio: $(APP_STAMP)
+	@echo "The studio: http://127.0.0.1:$(STUDIO_PORT)/ (Ctrl-C stops it)"
+	JUPYTER_PATH=$(abspath $(APP_VENV))/share/jupyter:$(abspath $(VENV))/share/jupyter \
+	    $(APP_VENV)/bin/voila app/studio.ipynb --Voila.config_file_paths=app \
+	    --Voila.root_dir=. --port=$(STUDIO_PORT)
+
+# The app in a real browser (.ci/browser_app.py): `make studio` on a free port, with the
+# offline weights; headless Chromium opens it, presses Preview and waits for the
+# picture (screenshot: build/browser/studio_app.png).
+.PHONY: browser-app
+browser-app: $(APP_STAMP) $(BROWSER_STAMP) chromium
+	$(PY) .ci/browser_app.py --chromium $(CHROMIUM)
+
 clean:
-	rm -rf $(VENV) $(NBGRADER_VENV) build .pytest_cache
+	rm -rf $(VENV) $(NBGRADER_VENV) $(BOOK_VENV) $(APP_VENV) build .pytest_cache
