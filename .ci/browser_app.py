@@ -20,7 +20,6 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +32,8 @@ from browser_test import (
     STUDIO_IMAGE,
     VIEWPORT,
     WATCH_WIDGETS,
+    Server,
     TestFailure,
-    free_port,
     say,
     studio_preview,
 )
@@ -60,57 +59,29 @@ PICTURE_LOADED = """(selector) => { const img = document.querySelector(selector)
   return !!img && img.complete && img.naturalWidth > 0; }"""
 
 
-class App:
-    """`make studio` on a free port, in a process group of its own, with its output in a log."""
+class App(Server):
+    """`make studio` on a free port, the command a user types."""
+
+    name = "make studio"
 
     def __init__(self, workdir, startup_timeout):
-        self.workdir = workdir
-        self.startup_timeout = startup_timeout
-        self.log_path = workdir / "studio_app.log"
-        self.process = None
-        self.port = None
+        super().__init__(workdir, "studio_app.log", startup_timeout)
+        self.cwd = REPO
         # TMPDIR: Voila's kernels' connection files go under workdir, so that stop() can find
         # any kernel left over by the path in its command line.
-        self.env = dict(os.environ, **ENVIRONMENT, TMPDIR=str(workdir),
-                        IPYTHONDIR=str(workdir / "ipython"))
+        self.env.update(ENVIRONMENT, TMPDIR=str(workdir), IPYTHONDIR=str(workdir / "ipython"))
 
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self):
-        for _attempt in range(3):
-            self.port = free_port()
-            log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the server's life)
-            self.process = subprocess.Popen(
-                ["make", "--no-print-directory", "studio", f"STUDIO_PORT={self.port}"],
-                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True)
-            log.close()
-            if self._wait_ready():
-                return
-            if "already in use" not in self.log_tail():
-                break
-        raise TestFailure(f"make studio did not start; its log ends:\n{self.log_tail()}")
+    def command(self):
+        return ["make", "--no-print-directory", "studio", f"STUDIO_PORT={self.port}"]
 
-    def _wait_ready(self):
-        """Until the port answers (only a connection: a page view would start a kernel)."""
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return True
-            time.sleep(0.2)
-        self.stop()
-        return False
-
-    def log_tail(self, lines=25):
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+    def ready(self):
+        """The port answers (only a connection: a page view would start a kernel)."""
+        socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        return True
 
     def stop(self):
         """A Ctrl-C, as in the terminal of `make studio`: SIGINT to make, its shell and Voila,

@@ -151,17 +151,66 @@ def free_port():
         return sock.getsockname()[1]
 
 
-class Lab:
-    """A JupyterLab server on 127.0.0.1 serving a temporary copy of the course."""
+class Server:
+    """A server started on a free port of 127.0.0.1 in a session of its own (a Ctrl-C in the
+    terminal reaches this script, which stops it), its output in a log. A subclass names
+    its command(), says when it is ready() and how to stop() it."""
 
-    def __init__(self, notebooks, workdir, startup_timeout, quick=True):
+    name = "the server"
+
+    def __init__(self, workdir, log_name, startup_timeout):
         self.workdir = workdir
-        self.root = workdir / "root"
-        self.token = secrets.token_hex(24)
+        self.log_path = workdir / log_name
         self.startup_timeout = startup_timeout
         self.process = None
         self.port = None
-        self.log_path = workdir / "jupyter.log"
+        self.env = dict(os.environ)
+        self.cwd = workdir
+
+    def start(self):
+        """On a new port if another process took the free one meanwhile."""
+        for _attempt in range(3):
+            self.port = free_port()
+            log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the server's life)
+            self.process = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            log.close()
+            if self._wait_ready():
+                return
+            if "already in use" not in self.log_tail():
+                break
+        raise TestFailure(f"{self.name} did not start; its log ends:\n{self.log_tail()}")
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            with contextlib.suppress(OSError, ValueError):
+                if self.ready():
+                    return True
+            time.sleep(0.3)
+        self.stop()
+        return False
+
+    def log_tail(self, lines=25):
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Lab(Server):
+    """A JupyterLab server on 127.0.0.1 serving a temporary copy of the course."""
+
+    name = "JupyterLab"
+
+    def __init__(self, notebooks, workdir, startup_timeout, quick=True):
+        super().__init__(workdir, "jupyter.log", startup_timeout)
+        self.root = self.cwd = workdir / "root"
+        self.token = secrets.token_hex(24)
         (self.root / "notebooks").mkdir(parents=True)
         for folder in ("images", "generated_images", "models"):  # models: the trained networks
             if (REPO / folder).is_dir():
@@ -179,7 +228,7 @@ class Lab:
             path = settings / package / f"{name}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
-        self.env = dict(os.environ, **ENVIRONMENT)
+        self.env.update(ENVIRONMENT)
         if not quick:
             del self.env["NST_QUICK"]
         self.env.update(
@@ -197,41 +246,18 @@ class Lab:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self):
-        for _attempt in range(3):
-            self.port = free_port()
-            command = [
-                str(Path(sys.prefix) / "bin" / "jupyter"), "lab", "--no-browser",
-                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={self.root}",
-                "--ServerApp.default_url=/lab/tree/notebooks",
-            ]
-            if os.geteuid() == 0:
-                command.append("--allow-root")
-            log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the server's life)
-            # Its own session: a Ctrl-C in the terminal reaches this script, which stops it.
-            self.process = subprocess.Popen(command, cwd=self.root, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
-            log.close()
-            if self._wait_ready():
-                return
-            if "already in use" not in self.log_tail():
-                break
-        raise TestFailure(f"JupyterLab did not start; its log ends:\n{self.log_tail()}")
+    def command(self):
+        command = [
+            str(Path(sys.prefix) / "bin" / "jupyter"), "lab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--ServerApp.default_url=/lab/tree/notebooks",
+        ]
+        return command + (["--allow-root"] if os.geteuid() == 0 else [])
 
-    def _wait_ready(self):
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            with contextlib.suppress(OSError, ValueError):
-                if "started" in self.api("GET", "/api/status", timeout=2):
-                    return True
-            time.sleep(0.3)
-        self.stop()
-        return False
+    def ready(self):
+        return "started" in self.api("GET", "/api/status", timeout=2)
 
     def api(self, method, path, timeout=10):
         request = urllib.request.Request(self.url + path, method=method,
@@ -259,13 +285,6 @@ class Lab:
                         self.api("DELETE", f"/api/sessions/{session['id']}", timeout=30)
 
         threading.Thread(target=shut_down, daemon=True).start()
-
-    def log_tail(self, lines=25):
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
 
     def kernel_restarts(self):
         try:
