@@ -1,13 +1,13 @@
 """The course's website (make book) in a real browser: every page, its figures, maths, links.
 
 `make browser-book` runs it on build/book/ (CI builds the site in quick mode first). The site
-is served on 127.0.0.1 and each page opened in headless Chromium; it fails when a request
+is served on 127.0.0.1 and each page opened in headless Chromium. It fails when a request
 leaves the machine or fails, a picture does not load, a page's maths is not typeset by the
-site's own MathJax (or `$$` shows raw), a cell tagged `claims` or an exercise's solution
-shows (solutions are folded), a notebook's page has
-no figure or no quiz, a link leads to a missing page or anchor, the page reports a script
-error, or a search for "Gram matrix" does not find notebook 03. Screenshots go to
-build/browser/book_*.png.
+site's own MathJax (or LaTeX shows raw), a cell tagged `claims`, a quiz's code or an
+exercise's solution shows (solutions are folded), a notebook's page has no figure or no
+quiz, a link leads to a missing page or anchor, a page reports a script error, the
+navigation button does not open the menu on a phone's width, or a search for "Gram matrix"
+does not find notebook 03. Screenshots go to build/browser/book_*.png.
 
     .venv/bin/python .ci/browser_book.py [--site build/book]
 """
@@ -34,7 +34,16 @@ PAGE_STATE = r"""async () => {
     img.addEventListener('load', done); img.addEventListener('error', done); })));
   if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
   const main = document.querySelector('main') || document.body;
+  // Text that MathJax left as LaTeX: a $, or a \command{ or \( outside code and formulas.
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  const rawLatex = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('pre, code, mjx-container, script, style')) continue;
+    if (/\$|\\[a-zA-Z]+\{|\\[(\[]/.test(node.textContent))
+      rawLatex.push(node.textContent.trim().slice(0, 80));
+  }
   return {
+    rawLatex,
     broken: images.filter((img) => !img.naturalWidth).map((img) => img.src),
     figures: main.querySelectorAll('.cell_output img').length,
     quizzes: main.querySelectorAll('.nst-quiz-static').length,
@@ -42,6 +51,7 @@ PAGE_STATE = r"""async () => {
     typeset: main.querySelectorAll('mjx-container').length,
     mathErrors: main.querySelectorAll('mjx-merror').length,
     text: main.innerText,
+    everything: main.textContent,  // folded parts too
     links: [...document.querySelectorAll('a[href]')].map((a) => a.href),
   };
 }"""
@@ -65,7 +75,7 @@ def pages_of(site):
                   if not path.relative_to(site).parts[0].startswith("_"))
 
 
-def check_page(page, name, state, problems):
+def check_page(name, state, problems):
     """Appends what is wrong with one page to problems."""
     def fail(what):
         problems.append(f"{name}: {what}")
@@ -76,10 +86,12 @@ def check_page(page, name, state, problems):
         fail(f"{state['maths'] - state['typeset']} of {state['maths']} formulas not typeset")
     if state["mathErrors"]:
         fail(f"{state['mathErrors']} formulas MathJax could not read")
-    if "$$" in state["text"] or re.search(r"\\\(|\\\[", state["text"]):
-        fail("raw LaTeX shows")
-    if "nst.claim(" in page.content():
-        fail("a cell tagged claims shows")
+    for text in state["rawLatex"]:
+        fail(f"raw LaTeX shows: {text!r}")
+    if "nst.claim(" in state["everything"]:
+        fail("a cell tagged claims is on the page")
+    if "nst.quiz(" in state["everything"]:
+        fail("a quiz's code (its answers) is on the page")
     if "BEGIN SOLUTION" in state["text"]:
         fail("an exercise's solution shows unfolded")
     if name.startswith("notebooks/0"):
@@ -103,6 +115,20 @@ def check_links(site, base, hrefs, problems):
         elif parts.fragment and target.suffix == ".html" and not re.search(
                 rf'id="{re.escape(unquote(parts.fragment))}"', target.read_text()):
             problems.append(f"link to a missing anchor: {href}")
+
+
+def check_phone_menu(page, base, problems):
+    """On a phone's width the navigation is folded away; its button must bring it out."""
+    page.set_viewport_size({"width": 400, "height": 800})
+    page.goto(urljoin(base, "notebooks/01_vgg19_transfer_learning.html"))
+    sidebar = "document.querySelector('.bd-sidebar-primary').getBoundingClientRect().x >= 0"
+    folded = not page.evaluate(sidebar)
+    page.locator("button.primary-toggle:visible").first.click()
+    page.wait_for_timeout(1000)
+    if not (folded and page.evaluate(sidebar)):
+        problems.append("on a phone's width the navigation button does not open the menu")
+    page.screenshot(path=OUTPUT / "book_phone_menu.png")
+    page.set_viewport_size(VIEWPORT)
 
 
 def check_search(page, base, problems):
@@ -144,11 +170,12 @@ def main():
             for name in pages_of(args.site):
                 page.goto(urljoin(base, name))
                 state = page.evaluate(PAGE_STATE)
-                check_page(page, name, state, problems)
+                check_page(name, state, problems)
                 hrefs += state["links"]
                 page.screenshot(path=OUTPUT / f"book_{name.replace('/', '_')}.png")
                 say(f"{name:50} {state['figures']:3} figures, {state['typeset']:4} formulas")
             check_links(args.site, base, hrefs, problems)
+            check_phone_menu(page, base, problems)
             found = check_search(page, base, problems)
             say(f"search for {SEARCH[0]!r}: {found} pages found")
             browser.close()

@@ -7,8 +7,9 @@ page. The notebooks run in the copy, so the pictures notebook 04 writes never to
 repository's generated_images/.
 
 In the copy, every cell tagged `claims` is also tagged `remove-cell`: the site shows what a
-student reads, not what CI asserts. An exercise's solution is folded away (`hide-input`,
-"Show code cell source"); its check's result shows.
+student reads, not what CI asserts. A quiz's code (which holds its answers) is removed, its
+questions shown; an exercise's solution is folded away (`hide-input`, "Show the solution"),
+its check's result shown.
 
 Each notebook runs at a student's settings (with --quick, NST_QUICK=1: quick mode, and every
 page says so) in the kernel of the course's .venv. Jupyter Book keeps each run in a cache,
@@ -44,17 +45,21 @@ COURSE_PYTHON = REPO / ".venv" / "bin" / "python"
 # The kernel the notebooks run in: the course's .venv, a student's kernel. Jupyter's own
 # "python3" would be this environment's Python, which has no TensorFlow.
 KERNELS = REPO / "build" / "book-kernel"
-QUICK_ANNOUNCEMENT = ("Built in quick mode (NST_QUICK=1): tiny pictures and a few steps. "
-                      "<code>make book</code> builds it at a student's settings.")
+QUICK_ANNOUNCEMENT = ("Built in quick mode: tiny pictures and a few steps, so pictures and "
+                      "numbers differ from what the text says. <code>make book</code> without "
+                      "QUICK=1 builds it at a student's settings.")
 
 
 def tagged_for_the_site(notebook):
-    """The notebook's JSON with its claims cells removed from the page, and its exercises'
-    solutions folded away (their checks' results still show): a reader tries first."""
+    """The notebook's JSON with its claims cells removed from the page, its quizzes' code
+    too (the questions show), and its exercises' solutions folded away (their checks'
+    results still show): a reader tries first."""
     for cell in notebook["cells"]:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if "claims" in tags:
             tags.append("remove-cell")
+        elif "quiz" in tags:
+            tags.append("remove-input")  # its source holds the answers; its output asks
         elif SOLUTION in "".join(cell["source"]):
             tags.append("hide-input")
     return notebook
@@ -101,7 +106,7 @@ def stage(quick):
     if quick:
         config["html"]["announcement"] = QUICK_ANNOUNCEMENT
     write_if_changed(SOURCE / "_config.yml", yaml.safe_dump(config, sort_keys=False).encode())
-    for name in ("_toc.yml", "index.md"):
+    for name in ("_toc.yml", "index.md", "_static/course.css"):
         write_if_changed(SOURCE / name, (BOOK / name).read_bytes())
     write_if_changed(SOURCE / "README.md", (REPO / "README.md").read_bytes())
     for path in sorted((REPO / "notebooks").glob("*.ipynb")):

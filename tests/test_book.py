@@ -38,15 +38,17 @@ def test_every_part_of_the_readme_the_landing_page_includes_is_marked_once():
         assert readme.count(marker) == 1, marker
 
 
-def test_claims_cells_are_removed_and_solutions_folded_and_nothing_else(build):
+def test_claims_and_quiz_code_are_removed_and_solutions_folded_and_nothing_else(build):
     notebook = json.loads((REPO / "notebooks" / "08_interactive_studio.ipynb").read_text())
     tags = [list(cell.get("metadata", {}).get("tags", [])) for cell in notebook["cells"]]
     solutions = [build.SOLUTION in "".join(cell["source"]) for cell in notebook["cells"]]
     staged = build.tagged_for_the_site(notebook)
     for before, solution, cell in zip(tags, solutions, staged["cells"], strict=True):
-        added = "remove-cell" if "claims" in before else "hide-input" if solution else None
+        added = ("remove-cell" if "claims" in before else "remove-input" if "quiz" in before
+                 else "hide-input" if solution else None)
         assert cell["metadata"]["tags"] == before + ([added] if added else [])
     assert any("claims" in cell_tags for cell_tags in tags) and any(solutions)
+    assert any("quiz" in cell_tags for cell_tags in tags)
 
 
 def test_each_mode_and_each_version_of_the_modules_has_its_own_cache(build, monkeypatch):
