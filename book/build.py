@@ -3,8 +3,9 @@
 Jupyter Book 1 builds it from a copy of the course in build/book-source/: the notebooks, the
 cheat-sheet, images/, generated_images/, README.md (the landing page takes its introduction,
 table of notebooks and gallery from it) and book/'s settings, table of contents and landing
-page. The notebooks run in the copy, so the pictures notebook 04 writes never touch the
-repository's generated_images/.
+page, and the course's modules and models/. The notebooks run in the copy and import the
+modules from it, so the picture notebook 04 saves never touches the repository's
+generated_images/.
 
 In the copy, every cell tagged `claims` is also tagged `remove-cell`: the site shows what a
 student reads, not what CI asserts. A quiz's code (which holds its answers) is removed, its
@@ -115,7 +116,12 @@ def stage(quick):
         write_if_changed(SOURCE / "notebooks" / path.name, text.encode())
     write_if_changed(SOURCE / "notebooks" / "cheatsheet.md",
                      (REPO / "notebooks" / "cheatsheet.md").read_bytes())
-    for folder in ("images", "generated_images"):
+    # The course's modules and folders too: the kernel imports the modules from the copy
+    # (PYTHONPATH), so that their folders are the copy's and a notebook that saves a picture
+    # (04, at a student's settings) saves it there, not in the repository.
+    for path in REPO.glob("nst_*.py"):
+        write_if_changed(SOURCE / path.name, path.read_bytes())
+    for folder in ("images", "generated_images", "models"):
         copy_tree(REPO / folder, SOURCE / folder)
 
 
@@ -129,7 +135,9 @@ def course_kernel():
 
 
 def build(quick):
-    environment = dict(os.environ, JUPYTER_PATH=str(course_kernel()), TF_CPP_MIN_LOG_LEVEL="2")
+    environment = dict(os.environ, JUPYTER_PATH=str(course_kernel()), TF_CPP_MIN_LOG_LEVEL="2",
+                       PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE),
+                                                                os.environ.get("PYTHONPATH")])))
     environment.pop("NST_QUICK", None)
     if quick:
         environment["NST_QUICK"] = "1"
@@ -143,7 +151,7 @@ def build(quick):
     # The pictures the text shows by <img> (a table of them, sized): the same relative paths
     # as in the repository, ../images/... from a notebook's page.
     for folder in ("images", "generated_images"):
-        shutil.copytree(REPO / folder, SITE / folder)
+        shutil.copytree(SOURCE / folder, SITE / folder)
     # GitHub Pages runs Jekyll on a site unless told not to, and Jekyll drops _static/.
     (SITE / ".nojekyll").touch()
 
