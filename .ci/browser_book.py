@@ -101,6 +101,12 @@ def check_page(name, state, problems):
             fail(f"{state['quizzes']} 'Check your understanding' quizzes instead of 1")
 
 
+@functools.cache
+def ids_in(page):
+    """The anchors of one page, read once however many links point into it."""
+    return set(re.findall(r'id="([^"]+)"', page.read_text()))
+
+
 def check_links(site, base, hrefs, problems):
     """Every link inside the site leads to a page that exists, and to its anchor."""
     for href in sorted(set(hrefs)):
@@ -112,8 +118,8 @@ def check_links(site, base, hrefs, problems):
             target = target / "index.html"
         if not target.is_file():
             problems.append(f"broken link: {href}")
-        elif parts.fragment and target.suffix == ".html" and not re.search(
-                rf'id="{re.escape(unquote(parts.fragment))}"', target.read_text()):
+        elif (parts.fragment and target.suffix == ".html"
+              and unquote(parts.fragment) not in ids_in(target)):
             problems.append(f"link to a missing anchor: {href}")
 
 
